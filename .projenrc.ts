@@ -1,0 +1,116 @@
+import { awscdk, javascript } from 'projen';
+
+// Dummy credentials and region for every task: nothing in a build or test may reach AWS,
+// and without them the SDK and the CDK CLI probe the instance metadata service.
+const offlineAws = {
+  AWS_REGION: 'us-east-1',
+  AWS_DEFAULT_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+  AWS_SECRET_ACCESS_KEY: 'offline-dummy-secret-access-key',
+  AWS_EC2_METADATA_DISABLED: 'true',
+  CDK_DISABLE_CLI_TELEMETRY: 'true',
+};
+
+const project = new awscdk.AwsCdkConstructLibrary({
+  name: 'cdk-polytomic',
+  description: 'AWS CDK constructs for Polytomic: cancel running bulk syncs and wait until they are terminal before your infrastructure changes.',
+  author: 'cdk-polytomic maintainers',
+  authorAddress: 'maintainers@cdk-polytomic.dev',
+  repositoryUrl: 'https://github.com/cdk-polytomic/cdk-polytomic.git',
+  license: 'Apache-2.0',
+  keywords: ['cdk', 'awscdk', 'aws-cdk', 'polytomic', 'custom-resource', 'bulk-sync'],
+  defaultReleaseBranch: 'main',
+  cdkVersion: '2.189.1',
+  jsiiVersion: '~6.0.0',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+
+  // The handler lives in lambda/ and is bundled by hand below, not discovered under src/.
+  lambdaAutoDiscover: false,
+
+  devDeps: [
+    // bundled into the handler asset, so build-time only for the library
+    '@aws-sdk/client-secrets-manager',
+    '@types/aws-lambda',
+    'aws-sdk-client-mock',
+    'fast-check',
+  ],
+
+  jestOptions: {
+    // `jest --updateSnapshot` would hide regressions; CI must fail on drift.
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    jestConfig: {
+      setupFiles: ['<rootDir>/test/setup-env.ts'],
+      testTimeout: 20_000,
+      coveragePathIgnorePatterns: ['/node_modules/', '/test/'],
+    },
+  },
+
+  publishToPypi: {
+    distName: 'cdk-polytomic',
+    module: 'cdk_polytomic',
+  },
+  publishToMaven: {
+    javaPackage: 'io.github.cdkpolytomic',
+    mavenGroupId: 'io.github.cdk-polytomic',
+    mavenArtifactId: 'cdk-polytomic',
+  },
+  publishToNuget: {
+    dotNetNamespace: 'CdkPolytomic',
+    packageId: 'CdkPolytomic',
+  },
+  publishToGo: {
+    moduleName: 'github.com/cdk-polytomic/cdk-polytomic-go',
+  },
+
+  gitignore: ['/.jsii.tabl.json', '/example-out/'],
+});
+
+// lambda/ is type-checked on its own terms (Node + aws-lambda types, no jsii rules).
+new javascript.TypescriptConfig(project, {
+  fileName: 'lambda/tsconfig.json',
+  extends: javascript.TypescriptConfigExtends.fromPaths(['../tsconfig.json']),
+  include: ['**/*.ts'],
+  compilerOptions: {
+    rootDir: '.',
+    noEmit: true,
+    types: ['node', 'aws-lambda'],
+  },
+});
+
+// One bundle, two exports (index.onEvent, index.isComplete). The SDK is bundled so the
+// handler runs the exact client version it was tested with, whatever the Lambda runtime ships.
+const bundle = project.bundler.addBundle('lambda/canceller.ts', {
+  platform: 'node',
+  target: 'node20',
+  sourcemap: false,
+  minify: true,
+  tsconfigPath: 'lambda/tsconfig.json',
+});
+// esbuild does not type-check
+bundle.bundleTask.prependExec('tsc -p lambda/tsconfig.json');
+
+project.eslint?.addLintPattern('lambda');
+project.eslint?.allowDevDeps('lambda/**');
+project.addPackageIgnore('/lambda/');
+project.addPackageIgnore('/example/');
+project.addPackageIgnore('/.ci/');
+
+// jest transpiles only; type-check the tests (and, through imports, lambda/) first.
+project.testTask.prependExec('tsc -p test/tsconfig.json');
+
+// `npm run demo`: the built handler through Create -> Update -> Delete against the local simulator.
+const demo = project.addTask('demo', {
+  description: 'Run the bundled handler through a whole deployment lifecycle against the local Polytomic simulator',
+  env: { ...offlineAws, TS_NODE_TRANSPILE_ONLY: 'true' },
+});
+demo.spawn(project.tasks.tryFind('bundle')!);
+demo.exec('ts-node --project test/tsconfig.json test/demo/demo.ts');
+
+for (const [name, value] of Object.entries(offlineAws)) {
+  project.tasks.addEnvironment(name, value);
+}
+project.tasks.addEnvironment('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '20');
+project.tasks.addEnvironment('AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', 'true');
+
+project.synth();

@@ -1,0 +1,1 @@
+process.env.AWS_REGION ??= 'us-east-1';
