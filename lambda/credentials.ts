@@ -1,0 +1,130 @@
+/**
+ * Reads the Polytomic key from Secrets Manager and turns it into an Authorization header.
+ * The value is registered with the logger before anything else can see it, and no error
+ * raised here ever carries it: errors name the secret and the field, never the value.
+ */
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { PermanentError, TransientError, describe } from './errors';
+import { Logger } from './logger';
+import { AuthMode } from './types';
+
+export interface CredentialSource {
+  readonly secretArn: string;
+  readonly secretField?: string;
+  readonly authMode: AuthMode;
+  readonly organizationId?: string;
+}
+
+export interface ReadOptions {
+  readonly logger: Logger;
+  /**
+   * A freshly created role can be denied for a short while, until IAM has propagated;
+   * during that window access denied is worth another try.
+   */
+  readonly accessDeniedIsTransient?: boolean;
+}
+
+const clients = new Map<string, SecretsManagerClient>();
+
+/** One client per region, created in the secret's own region (taken from its ARN). */
+export function secretsClientFor(secretArn: string): SecretsManagerClient {
+  const region = regionOfArn(secretArn) ?? '';
+  let client = clients.get(region);
+  if (!client) {
+    client = new SecretsManagerClient(region ? { region } : {});
+    clients.set(region, client);
+  }
+  return client;
+}
+
+/** `arn:<partition>:secretsmanager:<region>:<account>:secret:<name>` → region. */
+export function regionOfArn(arn: string): string | undefined {
+  const parts = arn.split(':');
+  if (parts.length >= 7 && parts[0] === 'arn' && parts[2] === 'secretsmanager' && parts[3]) return parts[3];
+  return undefined;
+}
+
+/** The `Authorization` header value for the configured auth mode. */
+export async function readAuthorization(source: CredentialSource, options: ReadOptions): Promise<string> {
+  const key = await readKey(source, options);
+  const header = source.authMode === 'DEPLOYMENT_KEY'
+    ? 'Basic ' + Buffer.from(`${source.organizationId ?? ''}:${key}`).toString('base64')
+    : 'Bearer ' + key;
+  options.logger.addSecret(header);
+  return header;
+}
+
+async function readKey(source: CredentialSource, options: ReadOptions): Promise<string> {
+  const name = source.secretArn;
+  let secretString: string | undefined;
+  try {
+    const out = await secretsClientFor(name).send(new GetSecretValueCommand({ SecretId: name }));
+    secretString = out.SecretString;
+    if (secretString === undefined) {
+      throw new PermanentError(out.SecretBinary
+        ? `secret ${name} holds binary data: store the Polytomic key as a string, or as JSON with secretField`
+        : `secret ${name} has no string value`);
+    }
+  } catch (error) {
+    throw classifySecretsError(error, name, options.accessDeniedIsTransient ?? false);
+  }
+  options.logger.addSecret(secretString);
+  options.logger.addSecret(secretString.trim());
+
+  let key: string = secretString;
+  if (source.secretField !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(secretString);
+    } catch {
+      throw new PermanentError(`secret ${name} is not JSON, but secretField "${source.secretField}" was given: store a JSON object, or drop secretField`);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new PermanentError(`secret ${name} is not a JSON object, but secretField "${source.secretField}" was given`);
+    }
+    if (!(source.secretField in parsed)) {
+      throw new PermanentError(`secret ${name} has no field "${source.secretField}"`);
+    }
+    const value = (parsed as Record<string, unknown>)[source.secretField];
+    if (typeof value !== 'string') {
+      throw new PermanentError(`field "${source.secretField}" of secret ${name} is not a string`);
+    }
+    key = value;
+  } else if (/^\s*\{/.test(secretString)) {
+    throw new PermanentError(`secret ${name} holds JSON: set secretField to the name of the field that holds the Polytomic key`);
+  }
+
+  key = key.trim();
+  if (key === '') throw new PermanentError(`the Polytomic key in secret ${name}${source.secretField ? ` (field "${source.secretField}")` : ''} is empty`);
+  options.logger.addSecret(key);
+  return key;
+}
+
+function classifySecretsError(error: unknown, name: string, accessDeniedIsTransient: boolean): Error {
+  if (error instanceof PermanentError || error instanceof TransientError) return error;
+  const code = (error as { name?: string }).name ?? '';
+  const httpStatus = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  switch (code) {
+    case 'ResourceNotFoundException':
+      return new PermanentError(`secret ${name} was not found (in region ${regionOfArn(name) ?? 'of the handler'})`);
+    case 'AccessDeniedException':
+      if (/kms/i.test(describe(error))) {
+        return new PermanentError(`secret ${name} could not be decrypted: the handler's role needs kms:Decrypt on the secret's KMS key`);
+      }
+      return accessDeniedIsTransient
+        ? new TransientError(`access to secret ${name} was denied (IAM may still be propagating)`)
+        : new PermanentError(`access to secret ${name} was denied: the handler's role needs secretsmanager:GetSecretValue on it (and, for a secret owned by another account, the secret's resource policy must allow it)`);
+    case 'DecryptionFailure':
+    case 'KMSAccessDeniedException':
+      return new PermanentError(`secret ${name} could not be decrypted: the handler's role needs kms:Decrypt on the secret's KMS key`);
+    case 'InvalidRequestException':
+      return new PermanentError(`secret ${name} cannot be read now (it may be scheduled for deletion)`);
+    case 'InvalidParameterException':
+      return new PermanentError(`secret id ${name} is not valid`);
+    default:
+      if (httpStatus !== undefined && httpStatus >= 400 && httpStatus < 500 && httpStatus !== 429 && !/Throttl/i.test(code)) {
+        return new PermanentError(`reading secret ${name} failed: ${code || 'HTTP ' + httpStatus}`);
+      }
+      return new TransientError(`reading secret ${name} failed: ${code ? code + ': ' : ''}${describe(error)}`);
+  }
+}

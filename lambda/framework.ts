@@ -1,0 +1,51 @@
+/**
+ * The Provider framework's request and response shapes (aws-cdk-lib does not export them)
+ * and the dependencies a handler takes, so tests can pass a fake clock and a captured log.
+ */
+import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
+import { Logger } from './logger';
+import { Clock, realClock } from './polytomic-client';
+import { CancellerState, STATE_KEY } from './types';
+
+export type OnEventRequest = CloudFormationCustomResourceEvent;
+
+export interface OnEventResponse {
+  readonly PhysicalResourceId?: string;
+  readonly [STATE_KEY]?: CancellerState;
+}
+
+/** isComplete receives the CloudFormation event merged with what onEvent returned. */
+export type IsCompleteRequest = CloudFormationCustomResourceEvent & {
+  readonly PhysicalResourceId?: string;
+  readonly [STATE_KEY]?: Partial<CancellerState>;
+};
+
+export interface IsCompleteResponse {
+  readonly IsComplete: boolean;
+  readonly Data?: Record<string, string>;
+}
+
+export type HandlerContext = Pick<Context, 'getRemainingTimeInMillis' | 'awsRequestId'>;
+
+export interface HandlerDeps {
+  readonly logger: Logger;
+  readonly clock: Clock;
+  /** the framework's wait between isComplete invocations */
+  readonly frameworkIntervalMs: number;
+}
+
+export function defaultDeps(): HandlerDeps {
+  return {
+    logger: new Logger(),
+    clock: realClock,
+    frameworkIntervalMs: Number(process.env.FRAMEWORK_QUERY_INTERVAL_SECONDS ?? '10') * 1000,
+  };
+}
+
+/** An error for the framework to report: short, single-line, and without a stack to bloat the 4 KB response. */
+export function deploymentError(message: string, logger: Logger): Error {
+  const text = logger.redact(message).replace(/\s+/g, ' ').slice(0, 1000);
+  const error = new Error(text);
+  error.stack = `Error: ${text}`;
+  return error;
+}

@@ -1,0 +1,95 @@
+/**
+ * Time policy as pure functions of "now": the retry backoff of one request and the plan of
+ * the next status poll. Nothing here reads a clock, so tests and property checks drive it
+ * with simulated time.
+ */
+
+export interface BackoffPolicy {
+  /** first retry waits up to this long */
+  readonly baseDelayMs: number;
+  /** no single wait is longer than this */
+  readonly maxDelayMs: number;
+}
+
+export const DEFAULT_BACKOFF: BackoffPolicy = { baseDelayMs: 500, maxDelayMs: 20_000 };
+
+/** Longest `Retry-After` honoured: a longer one is clamped rather than trusted blindly. */
+export const MAX_RETRY_AFTER_MS = 60_000;
+
+/**
+ * Wait before retry number `attempt` (0 for the first retry): "full jitter", a uniform draw
+ * below an exponentially growing cap, so many handlers retrying at once spread out.
+ * A server's `Retry-After` is a floor: we never come back sooner than it asked.
+ */
+export function backoffDelay(attempt: number, random: number, policy: BackoffPolicy = DEFAULT_BACKOFF, retryAfterMs?: number): number {
+  const cap = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.min(attempt, 30));
+  const jittered = Math.floor(cap * Math.min(Math.max(random, 0), 1));
+  const floor = retryAfterMs === undefined ? 0 : Math.min(Math.max(retryAfterMs, 0), MAX_RETRY_AFTER_MS);
+  return Math.max(jittered, floor);
+}
+
+/**
+ * When the retry after `attempt` should start, or `undefined` when it could not finish before
+ * `deadline` (a retry needs `reserveMs` to run). Never returns a time past the deadline.
+ */
+export function nextRetryAt(args: {
+  readonly attempt: number;
+  readonly now: number;
+  readonly deadline: number;
+  readonly reserveMs: number;
+  readonly random: number;
+  readonly retryAfterMs?: number;
+  readonly policy?: BackoffPolicy;
+}): number | undefined {
+  const at = args.now + backoffDelay(args.attempt, args.random, args.policy, args.retryAfterMs);
+  return at + args.reserveMs <= args.deadline ? at : undefined;
+}
+
+/** `Retry-After` as milliseconds from `now`: delta-seconds or an HTTP date; undefined if unreadable. */
+export function parseRetryAfter(value: string | null | undefined, now: number): number | undefined {
+  if (value === null || value === undefined) return undefined;
+  const text = value.trim();
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
+  const date = Date.parse(text);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, date - now);
+}
+
+/** What an isComplete invocation does after a round of polls that left work outstanding. */
+export type PollPlan =
+  /** wait `waitMs`, then poll again within this invocation */
+  | { readonly kind: 'poll'; readonly waitMs: number }
+  /** wait `waitMs`, then return IsComplete:false; the framework calls again after its interval */
+  | { readonly kind: 'yield'; readonly waitMs: number }
+  /** the wait is over */
+  | { readonly kind: 'deadline' };
+
+/**
+ * Plans the next poll so that polls are `pollIntervalMs` apart, across invocations too: when
+ * the next poll does not fit in this invocation, it waits so that the framework's own
+ * interval ends about when the next poll is due.
+ */
+export function planNextPoll(args: {
+  /** now */
+  readonly now: number;
+  /** when the last round of polls started */
+  readonly lastPollAt: number;
+  readonly pollIntervalMs: number;
+  /** the construct's timeout, as an absolute time */
+  readonly deadline: number;
+  /** when this invocation must have returned */
+  readonly invocationEnd: number;
+  /** the framework's wait between isComplete invocations */
+  readonly frameworkIntervalMs: number;
+  /** time a round of polls may take */
+  readonly roundReserveMs: number;
+}): PollPlan {
+  if (args.now >= args.deadline) return { kind: 'deadline' };
+  // the last poll is always made at the deadline itself, so a late terminal state still counts
+  const due = Math.min(args.lastPollAt + args.pollIntervalMs, args.deadline);
+  if (due + args.roundReserveMs <= args.invocationEnd) {
+    return { kind: 'poll', waitMs: Math.max(0, due - args.now) };
+  }
+  const yieldAt = Math.min(due - args.frameworkIntervalMs, args.invocationEnd - args.roundReserveMs);
+  return { kind: 'yield', waitMs: Math.max(0, yieldAt - args.now) };
+}

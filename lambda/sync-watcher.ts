@@ -1,0 +1,107 @@
+/**
+ * One round of work per bulk sync: read its status; if an execution runs, ask Polytomic to
+ * cancel it; report what was seen. Rounds repeat until one finds every sync terminal, so a
+ * sync that starts again after the cancel is caught too.
+ */
+import { PermanentError, classify } from './errors';
+import { Logger } from './logger';
+import { PolytomicClient, idempotencyKey } from './polytomic-client';
+import { TERMINAL_STATUSES } from './types';
+
+export interface SyncProgress {
+  readonly syncId: string;
+  /** nothing of this sync runs */
+  readonly done: boolean;
+  /** the status last seen: of the running execution, else of the last one (`none` if it never ran) */
+  readonly status: string;
+  readonly executionId?: string;
+  /** the transient failure of this round, if any */
+  readonly lastError?: string;
+}
+
+interface CancelMemory {
+  executionId: string;
+  /** `canceling` was seen since the cancel was sent: a later `running` means it did not take */
+  sawCanceling: boolean;
+  sent: number;
+}
+
+export const MAX_CONCURRENT_SYNCS = 4;
+
+export class SyncWatcher {
+  private readonly cancels = new Map<string, CancelMemory>();
+  private readonly lastSeen = new Map<string, SyncProgress>();
+
+  constructor(
+    private readonly client: PolytomicClient,
+    private readonly logger: Logger,
+    /** what makes this invocation's cancels distinct logical requests */
+    private readonly requestScope: string,
+  ) {}
+
+  /** Polls every sync, at most `MAX_CONCURRENT_SYNCS` at a time. Throws only PermanentError. */
+  async pollAll(syncIds: readonly string[]): Promise<SyncProgress[]> {
+    const results: SyncProgress[] = new Array(syncIds.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < syncIds.length) {
+        const index = next++;
+        results[index] = await this.pollOne(syncIds[index]);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(MAX_CONCURRENT_SYNCS, syncIds.length) }, worker));
+    return results;
+  }
+
+  private async pollOne(syncId: string): Promise<SyncProgress> {
+    const log = this.logger.child({ syncId });
+    let progress: SyncProgress;
+    try {
+      progress = await this.step(syncId, log);
+    } catch (error) {
+      const failure = classify(error);
+      if (failure instanceof PermanentError) throw failure;
+      const previous = this.lastSeen.get(syncId);
+      log.warn('poll failed, will try again', { reason: failure.message });
+      progress = { syncId, done: false, status: previous?.status ?? 'unknown', executionId: previous?.executionId, lastError: failure.message };
+    }
+    this.lastSeen.set(syncId, progress);
+    return progress;
+  }
+
+  private async step(syncId: string, log: Logger): Promise<SyncProgress> {
+    const { current, last } = await this.client.getStatus(syncId);
+    if (!current || TERMINAL_STATUSES.has(current.status)) {
+      const finished = current ?? last;
+      const status = finished?.status ?? 'none';
+      log.info(current ? 'execution is terminal' : 'nothing running', { status, executionId: finished?.id });
+      return { syncId, done: true, status, executionId: finished?.id };
+    }
+
+    const memory = this.cancels.get(syncId);
+    if (current.status === 'canceling') {
+      if (memory && memory.executionId === current.id) memory.sawCanceling = true;
+      log.info('waiting for the cancel to finish', { status: current.status, executionId: current.id });
+      return { syncId, done: false, status: current.status, executionId: current.id };
+    }
+
+    // running, or any state that is not known to be terminal (a future status, too)
+    const sameRequest = memory !== undefined && memory.executionId === current.id && !memory.sawCanceling;
+    if (sameRequest) {
+      log.info('waiting for the queued cancel', { status: current.status, executionId: current.id });
+      return { syncId, done: false, status: current.status, executionId: current.id };
+    }
+    const sent = (memory?.executionId === current.id ? memory.sent : 0) + 1;
+    const key = idempotencyKey(this.requestScope, syncId, current.id, String(sent));
+    const answer = await this.client.cancel(syncId, key);
+    if (answer === true) {
+      this.cancels.set(syncId, { executionId: current.id, sawCanceling: false, sent });
+      log.info('cancel requested', { status: current.status, executionId: current.id, attempt: sent });
+    } else {
+      // most often the execution ended between the two calls; the next status read tells
+      log.warn('cancel refused, will read the status again', { httpStatus: answer.status, reason: answer.message, executionId: current.id });
+    }
+    return { syncId, done: false, status: current.status, executionId: current.id };
+  }
+}
+

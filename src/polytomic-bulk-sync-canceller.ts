@@ -1,0 +1,311 @@
+import { createHash } from 'node:crypto';
+import { CustomResource, Duration, Lazy, Stack, CfnResource, Token } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct, IConstruct } from 'constructs';
+import { CancellerProvider, FRAMEWORK_QUERY_INTERVAL } from './provider';
+import { apiUrlErrors, apiVersionErrors, organizationIdErrors, syncIdErrors, timingErrors } from './validation';
+
+/** How the handler authenticates to Polytomic. */
+export enum PolytomicAuthMode {
+  /** An organization API key, sent as `Authorization: Bearer <key>`. */
+  API_KEY = 'API_KEY',
+  /**
+   * An on-premises deployment key, sent as HTTP Basic auth with the organization id as the
+   * user name and the key as the password. Requires `organizationId`.
+   */
+  DEPLOYMENT_KEY = 'DEPLOYMENT_KEY',
+}
+
+/** Properties of a {@link PolytomicBulkSyncCanceller}. */
+export interface PolytomicBulkSyncCancellerProps {
+  /**
+   * The Polytomic bulk syncs to cancel: their ids (UUIDs), at most 25.
+   */
+  readonly syncIds: string[];
+
+  /**
+   * The secret that holds the Polytomic key. Only its ARN reaches the template; the handler
+   * reads the value at deploy time and is granted `secretsmanager:GetSecretValue` on this
+   * secret alone (and `kms:Decrypt` on its key, when it has one).
+   */
+  readonly secret: secretsmanager.ISecret;
+
+  /**
+   * The field of a JSON secret that holds the key.
+   *
+   * @default - the whole secret string is the key
+   */
+  readonly secretField?: string;
+
+  /**
+   * How the key is sent to Polytomic.
+   *
+   * @default PolytomicAuthMode.API_KEY
+   */
+  readonly authMode?: PolytomicAuthMode;
+
+  /**
+   * The Polytomic organization id, the user name of deployment-key (Basic) auth.
+   * Required with `PolytomicAuthMode.DEPLOYMENT_KEY`, not allowed otherwise.
+   *
+   * @default - none (API key auth)
+   */
+  readonly organizationId?: string;
+
+  /**
+   * The base URL of the Polytomic API: Polytomic's cloud, or your on-premises host. https only.
+   *
+   * @default 'https://app.polytomic.com'
+   */
+  readonly apiUrl?: string;
+
+  /**
+   * The API version sent as `X-Polytomic-Version` on every request.
+   *
+   * @default '2025-09-18'
+   */
+  readonly apiVersion?: string;
+
+  /**
+   * How long the deployment waits for every sync to reach a terminal state. Between 1 and
+   * 55 minutes: CloudFormation waits at most one hour for a custom resource, and the
+   * resource's own service timeout is set a little above this.
+   *
+   * @default Duration.minutes(30)
+   */
+  readonly timeout?: Duration;
+
+  /**
+   * How often the status of each sync is read while waiting. Between 1 second and
+   * 2 minutes, and not longer than `timeout`.
+   *
+   * @default Duration.seconds(15)
+   */
+  readonly pollInterval?: Duration;
+
+  /**
+   * The VPC to run the function that calls Polytomic in. It needs a route to the Polytomic
+   * API (a NAT gateway for Polytomic's cloud) and to Secrets Manager.
+   *
+   * @default - not in a VPC
+   */
+  readonly vpc?: ec2.IVpc;
+
+  /**
+   * Where in `vpc` to place the function.
+   *
+   * @default - the VPC's private subnets
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+
+  /**
+   * Security groups of the function, when it runs in `vpc`.
+   *
+   * @default - a new security group that allows all outbound traffic
+   */
+  readonly securityGroups?: ec2.ISecurityGroup[];
+
+  /**
+   * The log group of the handler and the provider framework functions.
+   *
+   * @default - a new log group, with `logRetention`
+   */
+  readonly logGroup?: logs.ILogGroup;
+
+  /**
+   * Retention of the log group created when `logGroup` is not given.
+   *
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * Constructs that must wait for the canceller: they are deployed only once every sync is
+   * terminal, and any change to them runs the canceller again. See `executeBefore()`.
+   *
+   * @default - none; add them later with `executeBefore()`
+   */
+  readonly executeBefore?: Construct[];
+
+  /**
+   * Constructs the canceller waits for. See `executeAfter()`.
+   *
+   * @default - none
+   */
+  readonly executeAfter?: Construct[];
+}
+
+/** Defaults; the handler applies the same ones to properties that lack a value. */
+const DEFAULTS = {
+  apiUrl: 'https://app.polytomic.com',
+  apiVersion: '2025-09-18',
+  timeout: Duration.minutes(30),
+  pollInterval: Duration.seconds(15),
+} as const;
+
+/**
+ * Cancels running Polytomic bulk syncs during `cdk deploy` and waits until each execution is
+ * terminal, so that the resources ordered after it change only when no sync runs.
+ *
+ * It runs when it is created, when its properties change, and when any construct given to
+ * `executeBefore` changes. One provider (functions and waiter state machine) serves every
+ * canceller of a stack.
+ */
+export class PolytomicBulkSyncCanceller extends Construct {
+  /** The CloudFormation resource type of the custom resource. */
+  static readonly RESOURCE_TYPE = 'Custom::PolytomicBulkSyncCanceller';
+
+  /** The bulk syncs this canceller stops. */
+  readonly syncIds: string[];
+
+  /** The custom resource. */
+  readonly resource: CustomResource;
+
+  /**
+   * The function that reads the secret and calls Polytomic (shared by the cancellers of a
+   * stack with the same network and logging settings).
+   */
+  readonly handler: lambda.IFunction;
+
+  /**
+   * A summary of the outcome, such as `1 canceled, 2 completed`.
+   */
+  readonly summary: string;
+
+  private readonly guarded: IConstruct[] = [];
+
+  constructor(scope: Construct, id: string, props: PolytomicBulkSyncCancellerProps) {
+    super(scope, id);
+
+    const authMode = props.authMode ?? PolytomicAuthMode.API_KEY;
+    const apiUrl = props.apiUrl ?? DEFAULTS.apiUrl;
+    const apiVersion = props.apiVersion ?? DEFAULTS.apiVersion;
+    const timeout = props.timeout ?? DEFAULTS.timeout;
+    const pollInterval = props.pollInterval ?? DEFAULTS.pollInterval;
+
+    const errors = [
+      ...syncIdErrors(props.syncIds),
+      ...organizationIdErrors(authMode, props.organizationId),
+      ...apiUrlErrors(apiUrl),
+      ...apiVersionErrors(apiVersion),
+      ...timingErrors(timeout, pollInterval),
+    ];
+    if (props.secretField !== undefined && !Token.isUnresolved(props.secretField) && props.secretField.trim() === '') {
+      errors.push('secretField is empty: give the name of the JSON field that holds the key, or leave it out');
+    }
+    if (!props.vpc && (props.vpcSubnets || props.securityGroups)) {
+      errors.push('vpcSubnets and securityGroups need vpc: give the VPC too');
+    }
+    if (props.logGroup && props.logRetention !== undefined) {
+      errors.push('logRetention applies to the log group the construct creates: give it either logGroup or logRetention');
+    }
+    if (errors.length > 0) {
+      throw new Error(`Invalid PolytomicBulkSyncCanceller ${this.node.path}:\n  - ${errors.join('\n  - ')}`);
+    }
+
+    this.syncIds = [...props.syncIds];
+    const provider = CancellerProvider.getOrCreate(this, {
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+      securityGroups: props.securityGroups,
+      logGroup: props.logGroup,
+      logRetention: props.logRetention,
+    });
+    this.handler = provider.isCompleteHandler;
+    this.grantSecretRead(props.secret, provider.isCompleteHandler);
+
+    this.resource = new CustomResource(this, 'Resource', {
+      serviceToken: provider.serviceToken,
+      resourceType: PolytomicBulkSyncCanceller.RESOURCE_TYPE,
+      // CloudFormation stops waiting a little after the handler's own deadline: the handler
+      // always answers first, with a message that says what it was waiting for.
+      serviceTimeout: timeout.isUnresolved() ? undefined : timeout.plus(serviceTimeoutMargin()),
+      properties: {
+        PropertiesVersion: '1',
+        SyncIds: this.syncIds,
+        SecretArn: props.secret.secretFullArn ?? props.secret.secretArn,
+        SecretField: props.secretField,
+        AuthMode: authMode,
+        OrganizationId: props.organizationId,
+        ApiUrl: apiUrl,
+        ApiVersion: apiVersion,
+        TimeoutSeconds: String(timeout.toSeconds({ integral: false })),
+        PollIntervalSeconds: String(pollInterval.toSeconds({ integral: false })),
+        // changes whenever a guarded construct changes, so the cancel runs again before it
+        GuardedResourcesHash: Lazy.string({ produce: () => this.guardedHash() }),
+      },
+    });
+    // the role's permissions must exist before the handler runs
+    this.resource.node.addDependency(provider.isCompleteHandler.role ?? provider.isCompleteHandler);
+    this.summary = this.resource.getAttString('Summary');
+
+    this.executeBefore(...props.executeBefore ?? []);
+    this.executeAfter(...props.executeAfter ?? []);
+  }
+
+  /**
+   * Makes `scopes` wait for this canceller: they are deployed only after every sync is
+   * terminal. A change to any resource inside them also changes the canceller, so each
+   * deployment that touches them cancels the syncs first. Scopes in other stacks become a
+   * dependency between the stacks.
+   */
+  executeBefore(...scopes: Construct[]): void {
+    for (const scope of scopes) {
+      if (scope.node.findAll().includes(this)) {
+        throw new Error(`executeBefore(${scope.node.path}): that scope contains the canceller ${this.node.path} itself; pass the constructs to guard instead`);
+      }
+      scope.node.addDependency(this);
+      this.guarded.push(scope);
+    }
+  }
+
+  /** Makes this canceller wait for `scopes`: it runs only after they are deployed. */
+  executeAfter(...scopes: Construct[]): void {
+    this.node.addDependency(...scopes);
+  }
+
+  /**
+   * The status of the last execution of `syncId` once the canceller finished, such as
+   * `canceled` or `completed` (`none` if the sync never ran).
+   */
+  finalStatusOf(syncId: string): string {
+    if (!Token.isUnresolved(syncId) && !this.syncIds.some((id) => id.toLowerCase() === syncId.toLowerCase())) {
+      throw new Error(`finalStatusOf(${syncId}): that sync is not one of this canceller's syncIds`);
+    }
+    return this.resource.getAttString(syncId);
+  }
+
+  private grantSecretRead(secret: secretsmanager.ISecret, grantee: lambda.Function): void {
+    // An ARN without the 6-character suffix Secrets Manager appends (a secret imported by
+    // name) only matches with the wildcard.
+    const arn = secret.secretFullArn ?? `${secret.secretArn}-??????`;
+    grantee.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['secretsmanager:GetSecretValue'],
+      resources: [arn],
+    }));
+    secret.encryptionKey?.grantDecrypt(grantee);
+  }
+
+  private guardedHash(): string {
+    const hash = createHash('sha256');
+    for (const scope of this.guarded) {
+      for (const child of scope.node.findAll()) {
+        if (!(child instanceof CfnResource)) continue;
+        const stack = Stack.of(child);
+        // the template of each guarded resource, resolved in its own stack
+        const template = stack.resolve((child as unknown as { _toCloudFormation(): unknown })._toCloudFormation());
+        hash.update(child.node.path).update(JSON.stringify(template));
+      }
+    }
+    return this.guarded.length === 0 ? 'none' : hash.digest('hex').slice(0, 32);
+  }
+}
+
+/** How far past the handler's deadline CloudFormation's own timeout is set. */
+function serviceTimeoutMargin(): Duration {
+  return Duration.seconds(FRAMEWORK_QUERY_INTERVAL.toSeconds() + 110);
+}

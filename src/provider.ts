@@ -1,0 +1,120 @@
+import { createHash } from 'node:crypto';
+import * as path from 'node:path';
+import { Duration, Stack, Names } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+
+/**
+ * The Lambda runtime of every function the canceller deploys, the framework's included.
+ * Named explicitly so that older aws-cdk-lib versions, whose latest-runtime lookup still
+ * answers a deprecated Node.js, deploy a current one.
+ */
+export const HANDLER_RUNTIME = new lambda.Runtime('nodejs24.x', lambda.RuntimeFamily.NODEJS, { supportsInlineCode: true });
+
+/** The framework's wait between isComplete invocations (the handler polls in between). */
+export const FRAMEWORK_QUERY_INTERVAL = Duration.seconds(10);
+/** Longer than any canceller's timeout plus its time in isComplete: the handler's deadline always comes first. */
+export const FRAMEWORK_TOTAL_TIMEOUT = Duration.minutes(60);
+const IS_COMPLETE_TIMEOUT = Duration.minutes(5);
+
+const ASSET_DIR = path.join(__dirname, '..', 'assets', 'lambda', 'canceller');
+
+export interface CancellerProviderConfig {
+  readonly vpc?: ec2.IVpc;
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  readonly securityGroups?: ec2.ISecurityGroup[];
+  readonly logGroup?: logs.ILogGroup;
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * The handler functions and the Provider framework behind every canceller of a stack:
+ * created once per stack (and per distinct network and logging configuration), found
+ * again by a fixed id, so a second canceller adds a custom resource, not another provider.
+ */
+export class CancellerProvider extends Construct {
+  /** Finds this stack's provider for `config`, creating it on first use. */
+  static getOrCreate(scope: Construct, config: CancellerProviderConfig): CancellerProvider {
+    const stack = Stack.of(scope);
+    const id = 'PolytomicBulkSyncCancellerProvider' + configSuffix(config);
+    const existing = stack.node.tryFindChild(id);
+    if (existing) return existing as CancellerProvider;
+    return new CancellerProvider(stack, id, config);
+  }
+
+  readonly serviceToken: string;
+  /** the function that reads the secret and calls Polytomic */
+  readonly isCompleteHandler: lambda.Function;
+  readonly onEventHandler: lambda.Function;
+  readonly logGroup: logs.ILogGroup;
+
+  private constructor(scope: Construct, id: string, config: CancellerProviderConfig) {
+    super(scope, id);
+
+    this.logGroup = config.logGroup ?? new logs.LogGroup(this, 'Logs', {
+      retention: config.logRetention ?? logs.RetentionDays.ONE_MONTH,
+    });
+
+    const common = {
+      runtime: HANDLER_RUNTIME,
+      code: lambda.Code.fromAsset(ASSET_DIR),
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 256,
+      logGroup: this.logGroup,
+      environment: {
+        FRAMEWORK_QUERY_INTERVAL_SECONDS: String(FRAMEWORK_QUERY_INTERVAL.toSeconds()),
+        AWS_NODEJS_CONNECTION_REUSE_ENABLED: '1',
+      },
+    };
+
+    this.onEventHandler = new lambda.Function(this, 'OnEvent', {
+      ...common,
+      description: 'cdk-polytomic: validates a PolytomicBulkSyncCanceller request and fixes its deadline',
+      handler: 'index.onEvent',
+      // makes no call to Polytomic, so it needs no network of the user's
+      timeout: Duration.minutes(1),
+    });
+
+    this.isCompleteHandler = new lambda.Function(this, 'IsComplete', {
+      ...common,
+      description: 'cdk-polytomic: cancels Polytomic bulk syncs and polls until each is terminal',
+      handler: 'index.isComplete',
+      timeout: IS_COMPLETE_TIMEOUT,
+      vpc: config.vpc,
+      vpcSubnets: config.vpcSubnets,
+      securityGroups: config.securityGroups,
+    });
+
+    const provider = new cr.Provider(this, 'Provider', {
+      onEventHandler: this.onEventHandler,
+      isCompleteHandler: this.isCompleteHandler,
+      queryInterval: FRAMEWORK_QUERY_INTERVAL,
+      totalTimeout: FRAMEWORK_TOTAL_TIMEOUT,
+      logGroup: this.logGroup,
+    });
+    // The framework picks its runtime from a regional table that, in older aws-cdk-lib
+    // versions, still names deprecated Node.js releases.
+    for (const child of provider.node.findAll()) {
+      if (child instanceof lambda.CfnFunction) child.runtime = HANDLER_RUNTIME.name;
+    }
+    this.serviceToken = provider.serviceToken;
+
+    // A VPC-bound function must be deleted before its network, or stack deletion stalls.
+    if (config.vpc) this.node.addDependency(config.vpc);
+  }
+}
+
+function configSuffix(config: CancellerProviderConfig): string {
+  const parts = [
+    config.vpc && Names.nodeUniqueId(config.vpc.node),
+    config.vpcSubnets && JSON.stringify(config.vpcSubnets, (_k, v) => (v instanceof Construct ? Names.nodeUniqueId(v.node) : v)),
+    config.securityGroups && config.securityGroups.map((sg) => Names.nodeUniqueId(sg.node)).sort().join(','),
+    config.logGroup && Names.nodeUniqueId(config.logGroup.node),
+    config.logRetention,
+  ];
+  if (parts.every((p) => p === undefined)) return '';
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 8);
+}
