@@ -29,10 +29,12 @@ const clients = new Map<string, SecretsManagerClient>();
 /** One client per region, created in the secret's own region (taken from its ARN). */
 export function secretsClientFor(secretArn: string): SecretsManagerClient {
   const region = regionOfArn(secretArn) ?? '';
-  let client = clients.get(region);
+  // the SDK reads an endpoint override from the environment once, when the client is made
+  const cacheKey = `${region} ${process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? ''}`;
+  let client = clients.get(cacheKey);
   if (!client) {
     client = new SecretsManagerClient(region ? { region } : {});
-    clients.set(region, client);
+    clients.set(cacheKey, client);
   }
   return client;
 }

@@ -32,6 +32,8 @@ export interface HandlerDeps {
   readonly clock: Clock;
   /** the framework's wait between isComplete invocations */
   readonly frameworkIntervalMs: number;
+  /** how long one HTTP request to Polytomic may take */
+  readonly requestTimeoutMs?: number;
 }
 
 export function defaultDeps(): HandlerDeps {
@@ -42,10 +44,13 @@ export function defaultDeps(): HandlerDeps {
   };
 }
 
+/** The final error of a request, as the framework will report it to CloudFormation. */
+export class DeploymentFailure extends Error {}
+
 /** An error for the framework to report: short, single-line, and without a stack to bloat the 4 KB response. */
-export function deploymentError(message: string, logger: Logger): Error {
+export function deploymentError(message: string, logger: Logger): DeploymentFailure {
   const text = logger.redact(message).replace(/\s+/g, ' ').slice(0, 1000);
-  const error = new Error(text);
+  const error = new DeploymentFailure(text);
   error.stack = `Error: ${text}`;
   return error;
 }

@@ -6,7 +6,7 @@
  */
 import { readAuthorization } from './credentials';
 import { TransientError, classify } from './errors';
-import { HandlerContext, HandlerDeps, IsCompleteRequest, IsCompleteResponse, deploymentError, defaultDeps } from './framework';
+import { DeploymentFailure, HandlerContext, HandlerDeps, IsCompleteRequest, IsCompleteResponse, deploymentError, defaultDeps } from './framework';
 import { Logger } from './logger';
 import { PolytomicClient } from './polytomic-client';
 import { parseProperties } from './properties';
@@ -39,6 +39,7 @@ export async function isComplete(event: IsCompleteRequest, context: HandlerConte
   try {
     return await waitForSyncs(props, state, invocationEnd, `${event.RequestId}/${context.awsRequestId}`, logger, deps);
   } catch (error) {
+    if (error instanceof DeploymentFailure) throw error;
     const failure = classify(error);
     if (failure instanceof TransientError) {
       // only reached when the key could not be read for a passing reason
@@ -72,7 +73,7 @@ async function waitForSyncs(
     authorization,
     logger,
     retryDeadline: Math.min(invocationEnd, state.deadline),
-    requestTimeoutMs: REQUEST_TIMEOUT_MS,
+    requestTimeoutMs: deps.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
     clock,
   });
   // a new scope per invocation: a cancel re-sent by a later invocation is a new request
@@ -117,7 +118,7 @@ function onDeadline(props: CancellerProperties, round: SyncProgress[], logger: L
 }
 
 function describePending(pending: SyncProgress[]): string {
-  const shown = pending.slice(0, 8).map((p) => `${p.syncId} last seen ${p.status}${p.lastError ? ` (last error: ${p.lastError.slice(0, 80)})` : ''}`);
+  const shown = pending.slice(0, 8).map((p) => `${p.syncId} last seen ${p.status}${p.lastError ? ` (last error: ${p.lastError.slice(0, 120)})` : ''}`);
   return shown.join('; ') + (pending.length > shown.length ? `; and ${pending.length - shown.length} more` : '');
 }
 

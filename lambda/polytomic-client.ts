@@ -49,7 +49,7 @@ export class PolytomicClient {
 
   /** `GET /api/bulk/syncs/{id}/status`. A sync that does not exist is a permanent error. */
   async getStatus(syncId: string): Promise<SyncStatus> {
-    const res = await this.request('GET', `/api/bulk/syncs/${encodeURIComponent(syncId)}/status`, syncId);
+    const res = await this.request('GET', `/api/bulk/syncs/${encodeURIComponent(syncId)}/status`, 'GET status', syncId);
     if (res.status === 404) {
       throw new PermanentError(`bulk sync ${syncId} was not found (HTTP 404): check the id and that the key belongs to the sync's organization`);
     }
@@ -62,13 +62,14 @@ export class PolytomicClient {
    * auth failure is returned, not thrown: the caller re-reads the status to learn why.
    */
   async cancel(syncId: string, idempotencyKey: string): Promise<true | CancelRefused> {
-    const res = await this.request('POST', `/api/bulk/syncs/${encodeURIComponent(syncId)}/cancel`, syncId, idempotencyKey);
+    const res = await this.request('POST', `/api/bulk/syncs/${encodeURIComponent(syncId)}/cancel`, 'POST cancel', syncId, idempotencyKey);
     if (res.status >= 400) return { refused: true, status: res.status, message: errorMessageOf(res.body) };
     return true;
   }
 
-  private async request(method: 'GET' | 'POST', path: string, syncId: string, idempotencyKey?: string): Promise<{ status: number; body: unknown }> {
-    const url = new URL(path, this.options.apiUrl.replace(/\/+$/, '') + '/');
+  private async request(method: 'GET' | 'POST', path: string, label: string, syncId: string, idempotencyKey?: string): Promise<{ status: number; body: unknown }> {
+    // relative to the base URL, so an on-premises host served under a path prefix works too
+    const url = new URL(path.replace(/^\/+/, ''), this.options.apiUrl.replace(/\/+$/, '') + '/');
     const headers: Record<string, string> = {
       'Authorization': this.options.authorization,
       'X-Polytomic-Version': this.options.apiVersion,
@@ -90,15 +91,15 @@ export class PolytomicClient {
           throw new PermanentError(`the Polytomic key has no access to bulk sync ${syncId} (HTTP 403)`);
         }
         if (!isTransientStatus(response.status)) {
-          return { status: response.status, body: parseJson(text, response.status, method, path) };
+          return { status: response.status, body: parseJson(text, response.status, label) };
         }
         failure = new TransientError(
-          `${method} ${path} answered HTTP ${response.status}`,
+          `${label} answered HTTP ${response.status}`,
           parseRetryAfter(response.headers.get('retry-after'), this.clock.now()),
         );
       } catch (error) {
         if (error instanceof PermanentError) throw error;
-        failure = error instanceof TransientError ? error : new TransientError(`${method} ${path} failed: ${describeFetchError(error)}`);
+        failure = error instanceof TransientError ? error : new TransientError(`${label} failed: ${describeFetchError(error)}`);
       }
 
       const retryAt = nextRetryAt({
@@ -117,13 +118,13 @@ export class PolytomicClient {
   }
 }
 
-function parseJson(text: string, status: number, method: string, path: string): unknown {
+function parseJson(text: string, status: number, label: string): unknown {
   if (text.trim() === '') return undefined;
   try {
     return JSON.parse(text);
   } catch {
     // a proxy's HTML page or a truncated body: the next attempt may be fine
-    throw new TransientError(`${method} ${path} answered HTTP ${status} with a body that is not JSON`);
+    throw new TransientError(`${label} answered HTTP ${status} with a body that is not JSON`);
   }
 }
 

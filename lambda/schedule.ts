@@ -50,6 +50,7 @@ export function parseRetryAfter(value: string | null | undefined, now: number): 
   if (value === null || value === undefined) return undefined;
   const text = value.trim();
   if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
+  if (!/[a-z]/i.test(text)) return undefined; // an HTTP date has a weekday and a month name
   const date = Date.parse(text);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, date - now);
@@ -86,9 +87,9 @@ export function planNextPoll(args: {
 }): PollPlan {
   if (args.now >= args.deadline) return { kind: 'deadline' };
   // the last poll is always made at the deadline itself, so a late terminal state still counts
-  const due = Math.min(args.lastPollAt + args.pollIntervalMs, args.deadline);
+  const due = Math.max(args.now, Math.min(args.lastPollAt + args.pollIntervalMs, args.deadline));
   if (due + args.roundReserveMs <= args.invocationEnd) {
-    return { kind: 'poll', waitMs: Math.max(0, due - args.now) };
+    return { kind: 'poll', waitMs: due - args.now };
   }
   const yieldAt = Math.min(due - args.frameworkIntervalMs, args.invocationEnd - args.roundReserveMs);
   return { kind: 'yield', waitMs: Math.max(0, yieldAt - args.now) };

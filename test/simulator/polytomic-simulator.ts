@@ -1,0 +1,782 @@
+/**
+ * A loopback HTTP server that behaves like Polytomic's bulk-sync REST API
+ * (see /work/shared/reference/polytomic-api.md). Test-only; node:http, no deps.
+ *
+ * Request pipeline (in this order):
+ *   1. the request (incl. body) is recorded in `sim.requests`;
+ *   2. the first queued fault whose matcher matches is taken. "Network / proxy"
+ *      faults (status, json, html, malformed, reset) answer right away and never
+ *      reach the API layer: no auth check, no idempotency bookkeeping, no state change
+ *      (unless `storeOutcome` is set, see `StatusFault`);
+ *   3. auth (401), then `Idempotency-Key` handling for POSTs (400 invalid, replay, 409 in flight);
+ *   4. `hang` / `delay` faults act here, i.e. they hold the idempotency key while pending;
+ *   5. routing and the sync state machine; the outcome is stored for the idempotency key.
+ *
+ * State machine of a sync (without `statusScript`):
+ *   running --POST cancel--> canceling --(cancelAfterPolls observations)--> canceled (moved to last_execution)
+ * An "observation" (poll) is any of: GET /api/bulk/syncs/{id}/status, GET /api/bulk/syncs/status
+ * listing the sync, GET /api/bulk/syncs/{id}/executions/{execId} for the current execution.
+ */
+import { randomUUID } from 'node:crypto';
+import * as http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+/** The version echoed when a request carries no `X-Polytomic-Version` header. */
+export const DEFAULT_POLYTOMIC_VERSION = '2024-02-08';
+/** The documented terminal execution statuses. Only these move an execution to `last_execution`. */
+export const TERMINAL_STATUSES: readonly string[] = ['completed', 'canceled', 'failed'];
+
+/** How the simulator answers a cancel when nothing runs (UNCONFIRMED in the real API). */
+export interface IdleCancelAnswer {
+  readonly status: number;
+  /** Default: `{"data":{"message":"Cancellation requested"}}` for 2xx, an ApiError otherwise. */
+  readonly body?: unknown;
+}
+
+export interface PolytomicSimulatorOptions {
+  /** Accepted as `Authorization: Bearer <apiKey>`. Default 'test-api-key-0000'. */
+  readonly apiKey?: string;
+  /** When set, `Authorization: Basic base64(organizationId:key)` is accepted too. */
+  readonly deployment?: { readonly organizationId: string; readonly key: string };
+  /** Answer to POST cancel on a sync with no current execution. Default 200 "Cancellation requested". */
+  readonly idleCancel?: IdleCancelAnswer;
+}
+
+export interface AddSyncOptions {
+  /** Default: a random UUID. */
+  readonly id?: string;
+  readonly name?: string;
+  /** Default true. Inactive syncs have no `next_execution_time` and are never restarted by the "scheduler". */
+  readonly active?: boolean;
+  /** Start with a current execution in status 'running'. Default false (true when `statusScript` is given). */
+  readonly running?: boolean;
+  /** Status of the previous run, shown as `last_execution`. Default 'completed'; null = the sync never ran. */
+  readonly lastExecution?: string | null;
+  /** Observations spent in 'canceling' after a cancel before 'canceled'. Default 2. */
+  readonly cancelAfterPolls?: number;
+  /** Once canceled, immediately start ONE new running execution (a scheduler racing us). Needs `active`. */
+  readonly restartAfterCancel?: boolean;
+  /**
+   * Successive observations set the current execution's status to these values, overriding the
+   * state machine (cancel is still accepted and counted, but changes nothing). The last value sticks.
+   * A terminal value moves the execution to `last_execution`; a non-terminal value with no current
+   * execution starts a new one.
+   */
+  readonly statusScript?: readonly string[];
+  /** Every request on this sync answers 403. */
+  readonly forbidden?: boolean;
+}
+
+/** Which requests a fault applies to. */
+export interface FaultMatcher {
+  readonly method?: 'GET' | 'POST';
+  /** Exact pathname (no query string) or a RegExp tested against the pathname. */
+  readonly path?: string | RegExp;
+  /** How many matching requests get the fault. Default 1; `Infinity` allowed. */
+  readonly times?: number;
+}
+
+/** Answer with this status; body defaults to an ApiError (RestErrResponse for 401). */
+export interface StatusFault {
+  readonly type: 'status';
+  readonly status: number;
+  readonly body?: unknown;
+  readonly headers?: Record<string, string>;
+  /** Treat as a real API outcome: stored for the request's Idempotency-Key and replayed (as the docs say for 500s). */
+  readonly storeOutcome?: boolean;
+}
+/** Arbitrary JSON body (e.g. missing fields, an unknown status). Default status 200. */
+export interface JsonFault {
+  readonly type: 'json';
+  readonly status?: number;
+  readonly body: unknown;
+  readonly storeOutcome?: boolean;
+}
+/** A proxy's HTML error page (content-type text/html, no version header). Default status 502. */
+export interface HtmlFault { readonly type: 'html'; readonly status?: number }
+/** 200, content-type application/json, truncated body `{"data": {`. */
+export interface MalformedFault { readonly type: 'malformed' }
+/** Accept the request and never answer, until the client aborts or `close()`. Holds its Idempotency-Key meanwhile. */
+export interface HangFault { readonly type: 'hang' }
+/** Destroy the socket without answering. */
+export interface ResetFault { readonly type: 'reset' }
+/** Process the request normally but answer after `ms`; its Idempotency-Key is in flight meanwhile. The state change happens even if the client gave up. */
+export interface DelayFault { readonly type: 'delay'; readonly ms: number }
+
+export type Fault = StatusFault | JsonFault | HtmlFault | MalformedFault | HangFault | ResetFault | DelayFault;
+
+/** One request as the simulator saw it. */
+export interface RecordedRequest {
+  readonly method: string;
+  readonly path: string;
+  /** Repeated parameters become arrays. */
+  readonly query: Record<string, string | string[]>;
+  /** Lower-cased names. */
+  readonly headers: Record<string, string>;
+  /** Parsed JSON, the raw text if not JSON, or undefined when empty. */
+  readonly body: unknown;
+  /** The fault applied to this request, if any. */
+  fault?: Fault['type'];
+  /** Answered from the idempotency store. */
+  replayed?: boolean;
+  /** Status code sent (undefined for hang/reset). */
+  responseStatus?: number;
+}
+
+/** Execution object, as served (snake_case). */
+export interface SimExecution {
+  id: string;
+  status: string;
+  type: 'scheduled';
+  created_at: string;
+  started_at: string;
+  updated_at: string;
+  completed_at?: string;
+  fetch_mode: string;
+  is_partial: boolean;
+  is_resync: boolean;
+  is_test: boolean;
+  output_disposition: string;
+  record_count: number;
+  error_count: number;
+  warning_count: number;
+  schemas: Array<Record<string, unknown>>;
+}
+
+/** Read-only view of a simulated sync. */
+export interface SyncSnapshot {
+  readonly id: string;
+  readonly name: string;
+  readonly active: boolean;
+  readonly currentExecution?: SimExecution;
+  readonly lastExecution?: SimExecution;
+  /** Every execution ever created, oldest first. */
+  readonly executionIds: readonly string[];
+}
+
+interface SyncState {
+  id: string;
+  name: string;
+  active: boolean;
+  forbidden: boolean;
+  cancelAfterPolls: number;
+  restartAfterCancel: boolean;
+  script?: readonly string[];
+  scriptIndex: number;
+  current?: SimExecution;
+  last?: SimExecution;
+  executions: Map<string, SimExecution>;
+  /** Observations left in 'canceling' before 'canceled'; undefined when no cancel is pending. */
+  cancelPollsLeft?: number;
+  cancelsApplied: number;
+  createdAt: string;
+}
+
+interface Outcome {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+interface QueuedFault {
+  matcher: FaultMatcher;
+  fault: Fault;
+  remaining: number;
+}
+
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9_-]{8,255}$/;
+const ORG_ID = 'be80a27e-0e80-4dcb-bee9-1666f02eeb83';
+
+/** ApiError body `{"status":N,"message":"..."}`. */
+function apiError(status: number, message: string): Outcome {
+  return { status, body: { status, message } };
+}
+const UNAUTHORIZED: Outcome = { status: 401, body: { code: 401, status: 'Unauthorized', error: 'unauthorized' } };
+
+function defaultErrorBody(status: number): unknown {
+  if (status === 401) return UNAUTHORIZED.body;
+  return { status, message: (http.STATUS_CODES[status] ?? 'error').toLowerCase() };
+}
+
+/** The answer of a `status` / `json` fault. */
+function faultOutcome(fault: StatusFault | JsonFault): Outcome {
+  if (fault.type === 'json') return { status: fault.status ?? 200, body: fault.body };
+  return { status: fault.status, body: fault.body ?? defaultErrorBody(fault.status), headers: fault.headers };
+}
+
+/** Per-schema status: that enum has no 'canceling' / 'errors'. */
+function schemaStatus(status: string): string {
+  if (status === 'canceling') return 'running';
+  if (status === 'errors') return 'completed';
+  return status;
+}
+
+export class PolytomicSimulator {
+  /** Start a simulator on 127.0.0.1 with an OS-assigned port. */
+  public static async start(options: PolytomicSimulatorOptions = {}): Promise<PolytomicSimulator> {
+    const sim = new PolytomicSimulator(options);
+    await new Promise<void>((resolve, reject) => {
+      sim.server.once('error', reject);
+      sim.server.listen(0, '127.0.0.1', () => resolve());
+    });
+    const { port } = sim.server.address() as AddressInfo;
+    sim.url = `http://127.0.0.1:${port}`;
+    return sim;
+  }
+
+  /** Base URL, e.g. 'http://127.0.0.1:PORT' (no trailing slash). */
+  public url = '';
+  /** Every request received, in arrival order. */
+  public readonly requests: RecordedRequest[] = [];
+  public readonly apiKey: string;
+
+  private readonly server: http.Server;
+  private readonly options: PolytomicSimulatorOptions;
+  private readonly syncs = new Map<string, SyncState>();
+  private readonly faults: QueuedFault[] = [];
+  private readonly idempotency = new Map<string, Outcome | 'in-flight'>();
+  private readonly sockets = new Set<Socket>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  private constructor(options: PolytomicSimulatorOptions) {
+    this.options = options;
+    this.apiKey = options.apiKey ?? 'test-api-key-0000';
+    this.server = http.createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        if (!res.headersSent && !res.destroyed) {
+          this.send(res, req, apiError(500, `simulator bug: ${String(err)}`));
+        }
+      });
+    });
+    this.server.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+  }
+
+  /** Add a sync; returns its id. */
+  public addSync(opts: AddSyncOptions = {}): string {
+    const id = opts.id ?? randomUUID();
+    if (id === 'status' || id.includes('/')) throw new Error(`invalid sync id '${id}'`);
+    if (this.syncs.has(id)) throw new Error(`sync ${id} already exists`);
+    const now = new Date().toISOString();
+    const sync: SyncState = {
+      id,
+      name: opts.name ?? `Bulk sync ${id.slice(0, 8)}`,
+      active: opts.active ?? true,
+      forbidden: opts.forbidden ?? false,
+      cancelAfterPolls: opts.cancelAfterPolls ?? 2,
+      restartAfterCancel: opts.restartAfterCancel ?? false,
+      script: opts.statusScript,
+      scriptIndex: 0,
+      executions: new Map(),
+      cancelsApplied: 0,
+      createdAt: now,
+    };
+    this.syncs.set(id, sync);
+    const lastStatus = opts.lastExecution === undefined ? 'completed' : opts.lastExecution;
+    if (lastStatus !== null) {
+      const prev = this.newExecution(sync, lastStatus, new Date(Date.now() - 3600_000));
+      this.finish(sync, prev, lastStatus);
+      sync.current = undefined;
+    }
+    if (opts.running ?? opts.statusScript !== undefined) this.startExecution(id);
+    return id;
+  }
+
+  /** Make a sync start running now (throws if one is already running). Returns the execution id. */
+  public startExecution(syncId: string): string {
+    const sync = this.mustGet(syncId);
+    if (sync.current) throw new Error(`sync ${syncId} already has a current execution`);
+    return this.newExecution(sync, 'running').id;
+  }
+
+  /** Queue a fault; faults are consumed in registration order when their matcher matches. */
+  public fault(matcher: FaultMatcher, fault: Fault): void {
+    this.faults.push({ matcher, fault, remaining: matcher.times ?? 1 });
+  }
+
+  /** Drop all queued faults. */
+  public clearFaults(): void {
+    this.faults.length = 0;
+  }
+
+  /** Cancels that were executed (POST cancel, per-execution cancel): not replays, not faulted, not rejected (401/403/404). Includes idle cancels. */
+  public cancelsApplied(syncId: string): number {
+    return this.mustGet(syncId).cancelsApplied;
+  }
+
+  /** Current execution status, or undefined when idle. Does not count as an observation. */
+  public statusOf(syncId: string): string | undefined {
+    return this.mustGet(syncId).current?.status;
+  }
+
+  /** Read-only view of a sync (deep-copied). Does not count as an observation. */
+  public inspect(syncId: string): SyncSnapshot {
+    const s = this.mustGet(syncId);
+    const copy = (e?: SimExecution) => (e ? (JSON.parse(JSON.stringify(e)) as SimExecution) : undefined);
+    return {
+      id: s.id,
+      name: s.name,
+      active: s.active,
+      currentExecution: copy(s.current),
+      lastExecution: copy(s.last),
+      executionIds: [...s.executions.keys()],
+    };
+  }
+
+  /** Close the server, destroying open (incl. hung) sockets and pending delays. */
+  public async close(): Promise<void> {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  // ---------------------------------------------------------------- pipeline
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const raw = await readBody(req);
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const method = (req.method ?? 'GET').toUpperCase();
+    const record: RecordedRequest = {
+      method,
+      path: url.pathname,
+      query: queryRecord(url.searchParams),
+      headers: headerRecord(req.headers),
+      body: parseBody(raw),
+    };
+    this.requests.push(record);
+
+    const fault = this.takeFault(method, url.pathname);
+    if (fault) record.fault = fault.type;
+    const finish = (o: Outcome) => {
+      record.responseStatus = o.status;
+      this.send(res, req, o);
+    };
+
+    // Faults in front of the API layer.
+    if (fault) {
+      switch (fault.type) {
+        case 'reset':
+          req.socket.destroy();
+          return;
+        case 'html': {
+          const status = fault.status ?? 502;
+          record.responseStatus = status;
+          const text = http.STATUS_CODES[status] ?? 'Error';
+          res.writeHead(status, { 'content-type': 'text/html; charset=utf-8' });
+          res.end(`<!DOCTYPE html><html><head><title>${status} ${text}</title></head><body><h1>${status} ${text}</h1><p>The upstream server did not answer.</p></body></html>`);
+          return;
+        }
+        case 'malformed':
+          record.responseStatus = 200;
+          res.writeHead(200, { 'content-type': 'application/json', 'x-polytomic-version': versionOf(req) });
+          res.end('{"data": {');
+          return;
+        case 'status':
+        case 'json':
+          if (!fault.storeOutcome) return finish(faultOutcome(fault));
+          break;
+        default:
+          break;
+      }
+    }
+
+    // API layer.
+    if (!this.authorized(req.headers.authorization)) return finish(UNAUTHORIZED);
+
+    let key: string | undefined;
+    const keyHeader = req.headers['idempotency-key'];
+    if (method === 'POST' && keyHeader !== undefined) {
+      const k = Array.isArray(keyHeader) ? keyHeader[0] : keyHeader;
+      if (!IDEMPOTENCY_KEY.test(k)) {
+        return finish(apiError(400, 'invalid Idempotency-Key: must be 8-255 characters of [A-Za-z0-9_-]'));
+      }
+      const stored = this.idempotency.get(k);
+      if (stored === 'in-flight') return finish(apiError(409, 'a request with this Idempotency-Key is already in progress'));
+      if (stored) {
+        record.replayed = true;
+        return finish(stored);
+      }
+      key = k;
+      this.idempotency.set(k, 'in-flight');
+    }
+
+    if (fault?.type === 'hang') {
+      // Never answer; release the key (no outcome stored) once the connection goes away.
+      await new Promise<void>((resolve) => {
+        if (res.destroyed || req.socket.destroyed) resolve();
+        res.once('close', () => resolve());
+      });
+      if (key) this.idempotency.delete(key);
+      return;
+    }
+    if (fault?.type === 'delay') {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(() => {
+          this.timers.delete(t);
+          resolve();
+        }, fault.ms);
+        this.timers.add(t);
+      });
+    }
+
+    let outcome: Outcome;
+    if (fault?.type === 'status' || fault?.type === 'json') {
+      outcome = faultOutcome(fault);
+    } else {
+      try {
+        outcome = this.route(method, url, record.body, raw);
+      } catch (err) {
+        outcome = apiError(500, `simulator bug: ${String(err)}`);
+      }
+    }
+    if (key) this.idempotency.set(key, outcome);
+    if (res.destroyed) return; // client went away (e.g. timed out during a delay): state changed, nothing to send
+    finish(outcome);
+  }
+
+  private takeFault(method: string, path: string): Fault | undefined {
+    const i = this.faults.findIndex(({ matcher: m }) =>
+      (m.method === undefined || m.method === method) &&
+      (m.path === undefined || (typeof m.path === 'string' ? m.path === path : m.path.test(path))));
+    if (i < 0) return undefined;
+    const q = this.faults[i];
+    q.remaining -= 1;
+    if (q.remaining <= 0) this.faults.splice(i, 1);
+    return q.fault;
+  }
+
+  private authorized(header: string | undefined): boolean {
+    if (!header) return false;
+    const [scheme, value = ''] = header.split(/\s+/, 2);
+    if (scheme.toLowerCase() === 'bearer') return value === this.apiKey;
+    if (scheme.toLowerCase() === 'basic' && this.options.deployment) {
+      const { organizationId, key } = this.options.deployment;
+      return Buffer.from(value, 'base64').toString('utf8') === `${organizationId}:${key}`;
+    }
+    return false;
+  }
+
+  private send(res: http.ServerResponse, req: http.IncomingMessage, o: Outcome): void {
+    const text = o.body === undefined ? '' : JSON.stringify(o.body);
+    res.writeHead(o.status, {
+      ...o.headers,
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(text),
+      'x-polytomic-version': versionOf(req),
+    });
+    res.end(text);
+  }
+
+  // ---------------------------------------------------------------- routes
+
+  private route(method: string, url: URL, body: unknown, raw: string): Outcome {
+    const parts = url.pathname.split('/').filter(Boolean);
+    if (parts[0] !== 'api' || parts[1] !== 'bulk' || parts[2] !== 'syncs') return apiError(404, 'not found');
+    const rest = parts.slice(3).map(decodeURIComponent);
+
+    if (rest.length === 0) {
+      if (method !== 'GET') return apiError(405, 'method not allowed');
+      const active = url.searchParams.get('active');
+      const list = [...this.syncs.values()]
+        .filter((s) => active === null || String(s.active) === active)
+        .map((s) => this.syncBody(s));
+      return ok(list);
+    }
+    if (rest.length === 1 && rest[0] === 'status') {
+      if (method !== 'GET') return apiError(405, 'method not allowed');
+      return this.multiStatus(url.searchParams);
+    }
+
+    const sync = this.syncs.get(rest[0]);
+    if (!sync) return apiError(404, 'bulk sync not found');
+    if (sync.forbidden) return apiError(403, 'forbidden');
+    const route = `${method} ${rest.slice(1).map((p, i) => (i === 1 ? ':exec' : p)).join('/')}`;
+
+    switch (route) {
+      case 'GET ':
+        return ok(this.syncBody(sync));
+      case 'GET status':
+        this.observe(sync);
+        return ok(this.statusBody(sync));
+      case 'POST cancel':
+        return this.cancel(sync);
+      case 'POST activate': {
+        const active = (body as { active?: unknown } | undefined)?.active;
+        if (typeof active !== 'boolean') return apiError(400, 'active is required and must be a boolean');
+        sync.active = active;
+        // "Deactivating a sync ... requests cancellation of any execution that is currently in progress."
+        if (!active) this.requestCancel(sync);
+        return ok({ id: sync.id, active });
+      }
+      case 'GET executions':
+        return { status: 200, body: { data: [...sync.executions.values()].reverse(), pagination: {} } };
+      case 'POST executions':
+        return this.start(sync, body, raw);
+      case 'GET executions/:exec': {
+        const exec = sync.executions.get(rest[2]);
+        if (!exec) return apiError(404, 'execution not found');
+        if (exec === sync.current) this.observe(sync);
+        return ok(exec);
+      }
+      case 'POST executions/:exec/cancel': {
+        const exec = sync.executions.get(rest[2]);
+        if (!exec) return apiError(404, 'execution not found');
+        if (exec !== sync.current) {
+          sync.cancelsApplied += 1;
+          return this.idleCancelAnswer();
+        }
+        return this.cancel(sync);
+      }
+      default:
+        return apiError(404, 'not found');
+    }
+  }
+
+  private cancel(sync: SyncState): Outcome {
+    sync.cancelsApplied += 1;
+    if (!sync.current) return this.idleCancelAnswer();
+    this.requestCancel(sync);
+    return ok({ message: 'Cancellation requested' });
+  }
+
+  private idleCancelAnswer(): Outcome {
+    const idle = this.options.idleCancel;
+    if (!idle) return ok({ message: 'Cancellation requested' });
+    if (idle.body !== undefined) return { status: idle.status, body: idle.body };
+    return idle.status < 300 ? { status: idle.status, body: { data: { message: 'Cancellation requested' } } } : apiError(idle.status, 'no running execution');
+  }
+
+  /** Queue cancellation of the current execution (no-op when scripted, idle, or already canceling). */
+  private requestCancel(sync: SyncState): void {
+    if (sync.script || !sync.current || sync.current.status === 'canceling') return;
+    this.setStatus(sync.current, 'canceling');
+    sync.cancelPollsLeft = sync.cancelAfterPolls;
+  }
+
+  private start(sync: SyncState, body: unknown, raw: string): Outcome {
+    if (raw.trim() !== '' && (typeof body !== 'object' || body === null || Array.isArray(body))) {
+      return apiError(400, 'request body must be a JSON object');
+    }
+    const b = (body ?? {}) as { test?: unknown; resync_mode?: unknown; fetch_mode?: unknown; resync?: unknown };
+    if (b.test === true && b.resync_mode !== undefined) return apiError(400, 'test and resync_mode are mutually exclusive');
+    if (b.resync !== undefined) return apiError(400, 'resync is no longer accepted; use resync_mode');
+    if (sync.current) return apiError(409, 'sync is already running');
+    const exec = this.newExecution(sync, 'running');
+    if (typeof b.fetch_mode === 'string') exec.fetch_mode = b.fetch_mode;
+    exec.is_test = b.test === true;
+    exec.is_resync = b.resync_mode !== undefined;
+    return ok(exec);
+  }
+
+  private multiStatus(params: URLSearchParams): Outcome {
+    let selected: SyncState[];
+    if (params.get('all') === 'true') {
+      selected = [...this.syncs.values()];
+    } else if (params.has('active')) {
+      selected = [...this.syncs.values()].filter((s) => String(s.active) === params.get('active'));
+    } else {
+      selected = [];
+      for (const id of params.getAll('sync_id')) {
+        const s = this.syncs.get(id);
+        if (!s) return apiError(404, 'bulk sync not found');
+        selected.push(s);
+      }
+    }
+    if (selected.some((s) => s.forbidden)) return apiError(403, 'forbidden');
+    return ok(selected.map((s) => {
+      this.observe(s);
+      const exec = s.current ?? s.last;
+      return {
+        sync_id: s.id,
+        ...(exec ? { status: exec.status } : {}),
+        ...(s.active ? { nextExecutionTime: nextRun() } : {}),
+        schemas: exec ? exec.schemas.map((sc) => ({
+          schema: sc.schema,
+          execution_id: exec.id,
+          status: sc.status,
+          status_message: sc.status_message,
+          record_count: sc.record_count,
+          error_count: sc.error_count,
+          warning_count: sc.warning_count,
+          started_at: sc.started_at,
+          ...(sc.completed_at ? { completed_at: sc.completed_at } : {}),
+        })) : [],
+      };
+    }));
+  }
+
+  // ---------------------------------------------------------------- state machine
+
+  /** One observation (poll) of a sync: advances the script or the pending cancel. */
+  private observe(sync: SyncState): void {
+    if (sync.script) {
+      if (sync.scriptIndex >= sync.script.length) return; // exhausted: last value sticks
+      const status = sync.script[sync.scriptIndex++];
+      if (!sync.current) {
+        if (!TERMINAL_STATUSES.includes(status)) this.newExecution(sync, status);
+        return;
+      }
+      if (TERMINAL_STATUSES.includes(status)) this.finish(sync, sync.current, status);
+      else this.setStatus(sync.current, status);
+      return;
+    }
+    if (!sync.current || sync.current.status !== 'canceling' || sync.cancelPollsLeft === undefined) return;
+    if (sync.cancelPollsLeft > 0) {
+      sync.cancelPollsLeft -= 1;
+      return;
+    }
+    sync.cancelPollsLeft = undefined;
+    this.finish(sync, sync.current, 'canceled');
+    if (sync.restartAfterCancel && sync.active) {
+      sync.restartAfterCancel = false; // only ONE racing restart
+      this.newExecution(sync, 'running');
+    }
+  }
+
+  private newExecution(sync: SyncState, status: string, at = new Date()): SimExecution {
+    const ts = at.toISOString();
+    const exec: SimExecution = {
+      id: randomUUID(),
+      status,
+      type: 'scheduled',
+      created_at: ts,
+      started_at: ts,
+      updated_at: ts,
+      fetch_mode: 'incremental',
+      is_partial: false,
+      is_resync: false,
+      is_test: false,
+      output_disposition: 'retain',
+      record_count: 0,
+      error_count: 0,
+      warning_count: 0,
+      schemas: [{
+        schema: 'contact',
+        output_name: 'contact',
+        status: schemaStatus(status),
+        status_message: '',
+        record_count: 0,
+        error_count: 0,
+        warning_count: 0,
+        created_at: ts,
+        started_at: ts,
+        updated_at: ts,
+      }],
+    };
+    sync.executions.set(exec.id, exec);
+    sync.current = exec;
+    return exec;
+  }
+
+  private setStatus(exec: SimExecution, status: string): void {
+    const ts = new Date().toISOString();
+    exec.status = status;
+    exec.updated_at = ts;
+    exec.record_count += 100;
+    for (const sc of exec.schemas) {
+      sc.status = schemaStatus(status);
+      sc.updated_at = ts;
+      sc.record_count = exec.record_count;
+    }
+  }
+
+  /** Move an execution to a terminal status and into last_execution. */
+  private finish(sync: SyncState, exec: SimExecution, status: string): void {
+    this.setStatus(exec, status);
+    exec.completed_at = exec.updated_at;
+    for (const sc of exec.schemas) sc.completed_at = exec.completed_at;
+    sync.last = exec;
+    if (sync.current === exec) sync.current = undefined;
+  }
+
+  private statusBody(sync: SyncState): Record<string, unknown> {
+    return {
+      ...(sync.current ? { current_execution: sync.current } : {}),
+      ...(sync.last ? { last_execution: sync.last } : {}),
+      ...(sync.active ? { next_execution_time: nextRun() } : {}),
+    };
+  }
+
+  private syncBody(s: SyncState): Record<string, unknown> {
+    return {
+      id: s.id,
+      name: s.name,
+      active: s.active,
+      mode: 'replicate',
+      source_connection_id: '503c2db0-978a-4884-9fc0-658a3dad82f1',
+      destination_connection_id: '5ff69368-6504-11ed-9bb3-ea7534cffcad',
+      source_configuration: {},
+      destination_configuration: { schema: 'analytics' },
+      schedule: { frequency: 'hourly' },
+      automatically_add_new_fields: 'all',
+      automatically_add_new_objects: 'none',
+      normalize_names: 'enabled',
+      disable_record_timestamps: false,
+      organization_id: this.options.deployment?.organizationId ?? ORG_ID,
+      policies: [],
+      created_at: s.createdAt,
+      updated_at: s.createdAt,
+    };
+  }
+
+  private mustGet(syncId: string): SyncState {
+    const s = this.syncs.get(syncId);
+    if (!s) throw new Error(`unknown sync ${syncId}`);
+    return s;
+  }
+}
+
+// ---------------------------------------------------------------- helpers
+
+function ok(data: unknown): Outcome {
+  return { status: 200, body: { data } };
+}
+
+function nextRun(): string {
+  const d = new Date(Date.now() + 3600_000);
+  d.setUTCMinutes(0, 0, 0);
+  return d.toISOString();
+}
+
+function versionOf(req: http.IncomingMessage): string {
+  const v = req.headers['x-polytomic-version'];
+  return (Array.isArray(v) ? v[0] : v) || DEFAULT_POLYTOMIC_VERSION;
+}
+
+function readBody(req: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function parseBody(raw: string): unknown {
+  if (raw === '') return undefined;
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    return raw;
+  }
+}
+
+function queryRecord(params: URLSearchParams): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const k of new Set(params.keys())) {
+    const all = params.getAll(k);
+    out[k] = all.length === 1 ? all[0] : all;
+  }
+  return out;
+}
+
+function headerRecord(headers: http.IncomingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) {
+    if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  }
+  return out;
+}

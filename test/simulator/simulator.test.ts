@@ -1,0 +1,452 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { FakeSecretsManager } from './fake-secrets-manager';
+import { PolytomicSimulator } from './polytomic-simulator';
+
+const API_KEY = 'test-api-key-0000';
+const ORG = '11111111-2222-4333-8444-555555555555';
+const DEPLOY_KEY = 'deploy-key';
+
+let sim: PolytomicSimulator;
+
+beforeEach(async () => {
+  sim = await PolytomicSimulator.start({ deployment: { organizationId: ORG, key: DEPLOY_KEY } });
+});
+afterEach(async () => {
+  await sim.close();
+});
+
+interface CallOptions {
+  method?: 'GET' | 'POST';
+  body?: unknown;
+  headers?: Record<string, string>;
+  auth?: string | null;
+  signal?: AbortSignal;
+}
+
+/** Call the simulator with Bearer auth (unless overridden); returns status, headers and parsed JSON. */
+async function call(path: string, opts: CallOptions = {}): Promise<{ status: number; headers: Headers; json: any }> {
+  const headers: Record<string, string> = { ...opts.headers };
+  const auth = opts.auth === undefined ? `Bearer ${API_KEY}` : opts.auth;
+  if (auth !== null) headers.authorization = auth;
+  if (opts.body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(`${sim.url}${path}`, {
+    method: opts.method ?? 'GET',
+    headers,
+    body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+    signal: opts.signal,
+  });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, json: text === '' ? undefined : JSON.parse(text) };
+}
+
+const status = (id: string) => call(`/api/bulk/syncs/${id}/status`);
+const cancel = (id: string, headers?: Record<string, string>) => call(`/api/bulk/syncs/${id}/cancel`, { method: 'POST', headers });
+
+describe('sync state machine', () => {
+  test('cancel: running -> canceling for cancelAfterPolls polls -> canceled in last_execution', async () => {
+    const id = sim.addSync({ running: true, cancelAfterPolls: 2 });
+    const before = await status(id);
+    expect(before.json.data.current_execution.status).toBe('running');
+    const execId = before.json.data.current_execution.id;
+
+    const c = await cancel(id);
+    expect(c.status).toBe(200);
+    expect(c.json).toEqual({ data: { message: 'Cancellation requested' } });
+    expect(sim.statusOf(id)).toBe('canceling');
+
+    const seen: unknown[] = [];
+    for (let i = 0; i < 3; i++) {
+      const s = (await status(id)).json.data;
+      seen.push(s.current_execution?.status ?? `idle:${s.last_execution.status}`);
+    }
+    expect(seen).toEqual(['canceling', 'canceling', 'idle:canceled']);
+    const after = (await status(id)).json.data;
+    expect(after).not.toHaveProperty('current_execution');
+    expect(after.last_execution).toMatchObject({ id: execId, status: 'canceled', type: 'scheduled' });
+    expect(after.last_execution.completed_at).toEqual(expect.any(String));
+    expect(after.last_execution.schemas[0]).toMatchObject({ status: 'canceled', output_name: 'contact' });
+    expect(sim.cancelsApplied(id)).toBe(1);
+    expect(sim.statusOf(id)).toBeUndefined();
+
+    const exec = await call(`/api/bulk/syncs/${id}/executions/${execId}`);
+    expect(exec.json.data).toMatchObject({ id: execId, status: 'canceled' });
+  });
+
+  test('GET executions/{id} of the current execution also counts as a poll', async () => {
+    const id = sim.addSync({ running: true, cancelAfterPolls: 1 });
+    const execId = sim.inspect(id).currentExecution!.id;
+    await cancel(id);
+    const get = async () => (await call(`/api/bulk/syncs/${id}/executions/${execId}`)).json.data.status;
+    expect(await get()).toBe('canceling');
+    expect(await get()).toBe('canceled');
+  });
+
+  test('restartAfterCancel starts exactly one new running execution', async () => {
+    const id = sim.addSync({ running: true, cancelAfterPolls: 0, restartAfterCancel: true });
+    const first = sim.inspect(id).currentExecution!.id;
+    await cancel(id);
+    const s = (await status(id)).json.data;
+    expect(s.last_execution).toMatchObject({ id: first, status: 'canceled' });
+    expect(s.current_execution.status).toBe('running');
+    expect(s.current_execution.id).not.toBe(first);
+
+    await cancel(id);
+    const s2 = (await status(id)).json.data;
+    expect(s2).not.toHaveProperty('current_execution');
+    expect(sim.inspect(id).executionIds).toHaveLength(3); // previous completed run + 2
+    expect(sim.cancelsApplied(id)).toBe(2);
+  });
+
+  test('statusScript drives successive polls; terminal value moves to last; last value sticks', async () => {
+    const id = sim.addSync({ statusScript: ['running', 'canceling', 'running', 'canceling', 'canceled'] });
+    const seen: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      const d = (await status(id)).json.data;
+      seen.push(d.current_execution?.status ?? `idle:${d.last_execution.status}`);
+    }
+    expect(seen).toEqual(['running', 'canceling', 'running', 'canceling', 'idle:canceled', 'idle:canceled', 'idle:canceled']);
+
+    const q = sim.addSync({ statusScript: ['quantum'] });
+    expect((await status(q)).json.data.current_execution.status).toBe('quantum');
+    expect((await status(q)).json.data.current_execution.status).toBe('quantum');
+  });
+
+  test('idle shape: current_execution key absent; multi-status uses camelCase nextExecutionTime', async () => {
+    const id = sim.addSync({});
+    const d = (await status(id)).json.data;
+    expect(Object.keys(d).sort()).toEqual(['last_execution', 'next_execution_time']);
+    expect(d.last_execution.status).toBe('completed');
+
+    const never = sim.addSync({ lastExecution: null, active: false });
+    expect((await status(never)).json).toEqual({ data: {} });
+
+    const running = sim.addSync({ running: true });
+    const multi = await call(`/api/bulk/syncs/status?sync_id=${id}&sync_id=${running}`);
+    expect(multi.json.data).toHaveLength(2);
+    expect(multi.json.data[0]).toMatchObject({ sync_id: id, status: 'completed', nextExecutionTime: expect.any(String) });
+    expect(multi.json.data[0]).not.toHaveProperty('next_execution_time');
+    expect(multi.json.data[1]).toMatchObject({ sync_id: running, status: 'running' });
+    expect(multi.json.data[1].schemas[0].execution_id).toBe(sim.inspect(running).currentExecution!.id);
+  });
+
+  test('idle cancel answers the default, or the configured idleCancel', async () => {
+    const id = sim.addSync({});
+    expect((await cancel(id)).json).toEqual({ data: { message: 'Cancellation requested' } });
+    await sim.close();
+    sim = await PolytomicSimulator.start({ idleCancel: { status: 409, body: { status: 409, message: 'no execution running' } } });
+    const id2 = sim.addSync({});
+    const c = await cancel(id2);
+    expect(c.status).toBe(409);
+    expect(c.json).toEqual({ status: 409, message: 'no execution running' });
+  });
+
+  test('start: 200 when idle, 409 while running', async () => {
+    const id = sim.addSync({});
+    const started = await call(`/api/bulk/syncs/${id}/executions`, { method: 'POST', body: {} });
+    expect(started.status).toBe(200);
+    expect(started.json.data.status).toBe('running');
+    expect(sim.statusOf(id)).toBe('running');
+    const again = await call(`/api/bulk/syncs/${id}/executions`, { method: 'POST', body: {} });
+    expect(again.status).toBe(409);
+    expect(again.json).toEqual({ status: 409, message: 'sync is already running' });
+  });
+
+  test('activate requires {"active": bool}; deactivating cancels and hides next_execution_time', async () => {
+    const id = sim.addSync({ running: true });
+    const bad = await call(`/api/bulk/syncs/${id}/activate`, { method: 'POST', body: {} });
+    expect(bad.status).toBe(400);
+    const none = await call(`/api/bulk/syncs/${id}/activate`, { method: 'POST' });
+    expect(none.status).toBe(400);
+    const off = await call(`/api/bulk/syncs/${id}/activate`, { method: 'POST', body: { active: false } });
+    expect(off.json).toEqual({ data: { id, active: false } });
+    expect(sim.statusOf(id)).toBe('canceling');
+    expect((await status(id)).json.data).not.toHaveProperty('next_execution_time');
+    expect((await call(`/api/bulk/syncs/${id}`)).json.data.active).toBe(false);
+    expect((await call('/api/bulk/syncs?active=false')).json.data.map((s: any) => s.id)).toEqual([id]);
+    expect((await call('/api/bulk/syncs?active=true')).json.data).toEqual([]);
+  });
+});
+
+describe('auth, errors and headers', () => {
+  test('401 for missing, wrong Bearer and wrong Basic; Bearer and Basic(org:key) accepted', async () => {
+    const id = sim.addSync({});
+    const unauthorized = { code: 401, status: 'Unauthorized', error: 'unauthorized' };
+    for (const auth of [null, 'Bearer nope', `Bearer ${API_KEY}x`, `Basic ${Buffer.from(`${ORG}:wrong`).toString('base64')}`,
+      `Basic ${Buffer.from(`${DEPLOY_KEY}:`).toString('base64')}`]) {
+      const r = await call(`/api/bulk/syncs/${id}/status`, { auth });
+      expect({ auth, status: r.status, json: r.json }).toEqual({ auth, status: 401, json: unauthorized });
+    }
+    expect((await call(`/api/bulk/syncs/${id}/status`)).status).toBe(200);
+    const basic = `Basic ${Buffer.from(`${ORG}:${DEPLOY_KEY}`).toString('base64')}`;
+    expect((await call(`/api/bulk/syncs/${id}/status`, { auth: basic })).status).toBe(200);
+  });
+
+  test('unauthorized cancel is not applied', async () => {
+    const id = sim.addSync({ running: true });
+    expect((await call(`/api/bulk/syncs/${id}/cancel`, { method: 'POST', auth: 'Bearer bad' })).status).toBe(401);
+    expect(sim.cancelsApplied(id)).toBe(0);
+    expect(sim.statusOf(id)).toBe('running');
+  });
+
+  test('404 for an unknown sync, 403 for a forbidden one', async () => {
+    const r = await status('00000000-0000-4000-8000-000000000000');
+    expect(r.status).toBe(404);
+    expect(r.json).toEqual({ status: 404, message: 'bulk sync not found' });
+    const f = sim.addSync({ forbidden: true, running: true });
+    expect((await status(f)).status).toBe(403);
+    const c = await cancel(f);
+    expect(c).toMatchObject({ status: 403, json: { status: 403, message: 'forbidden' } });
+    expect(sim.statusOf(f)).toBe('running');
+  });
+
+  test('X-Polytomic-Version is echoed, default 2024-02-08, also on errors', async () => {
+    const id = sim.addSync({});
+    expect((await status(id)).headers.get('x-polytomic-version')).toBe('2024-02-08');
+    const v = await call(`/api/bulk/syncs/${id}/status`, { headers: { 'X-Polytomic-Version': '2025-09-18' } });
+    expect(v.headers.get('x-polytomic-version')).toBe('2025-09-18');
+    const e = await call('/api/bulk/syncs/nope/status', { auth: null, headers: { 'X-Polytomic-Version': '2023-04-25' } });
+    expect(e.status).toBe(401);
+    expect(e.headers.get('x-polytomic-version')).toBe('2023-04-25');
+  });
+
+  test('requests are recorded with lower-cased headers, query and body', async () => {
+    const id = sim.addSync({});
+    await call(`/api/bulk/syncs/status?sync_id=${id}&sync_id=${id}&all=false`, { headers: { 'X-Polytomic-Version': '2024-02-08' } });
+    await call(`/api/bulk/syncs/${id}/activate`, { method: 'POST', body: { active: true }, headers: { 'Idempotency-Key': 'key-12345678' } });
+    const [get, post] = sim.requests;
+    expect(get).toMatchObject({ method: 'GET', path: '/api/bulk/syncs/status', query: { sync_id: [id, id], all: 'false' } });
+    expect(get.headers).toMatchObject({ 'authorization': `Bearer ${API_KEY}`, 'x-polytomic-version': '2024-02-08' });
+    expect(post).toMatchObject({ method: 'POST', body: { active: true }, responseStatus: 200 });
+    expect(post.headers['idempotency-key']).toBe('key-12345678');
+  });
+});
+
+describe('idempotency', () => {
+  test('a replayed cancel returns the stored outcome and is not applied twice', async () => {
+    const id = sim.addSync({ running: true });
+    const key = 'cancel-0123456789';
+    const a = await cancel(id, { 'Idempotency-Key': key });
+    const b = await cancel(id, { 'Idempotency-Key': key });
+    expect(b.status).toBe(a.status);
+    expect(b.json).toEqual(a.json);
+    expect(sim.cancelsApplied(id)).toBe(1);
+    expect(sim.requests.map((r) => r.replayed ?? false)).toEqual([false, true]);
+    await cancel(id, { 'Idempotency-Key': 'cancel-other-key' });
+    expect(sim.cancelsApplied(id)).toBe(2);
+  });
+
+  test('a stored error outcome (404) is replayed too', async () => {
+    const key = 'k_404_abcdefgh';
+    const a = await cancel('missing', { 'Idempotency-Key': key });
+    const id = sim.addSync({ id: 'missing', running: true });
+    const b = await cancel(id, { 'Idempotency-Key': key });
+    expect([a.status, b.status]).toEqual([404, 404]);
+    expect(sim.cancelsApplied(id)).toBe(0);
+  });
+
+  test.each(['short', 'has space 12345', 'bad/char/12345', 'x'.repeat(256)])('invalid key %p -> 400, not applied', async (key) => {
+    const id = sim.addSync({ running: true });
+    const r = await cancel(id, { 'Idempotency-Key': key });
+    expect(r.status).toBe(400);
+    expect(r.json).toMatchObject({ status: 400 });
+    expect(sim.cancelsApplied(id)).toBe(0);
+    expect(sim.statusOf(id)).toBe('running');
+  });
+
+  test('same key while the first request is in flight -> 409', async () => {
+    const id = sim.addSync({ running: true });
+    const key = 'inflight-key-1';
+    sim.fault({ method: 'POST', path: `/api/bulk/syncs/${id}/cancel` }, { type: 'delay', ms: 300 });
+    const first = cancel(id, { 'Idempotency-Key': key });
+    await new Promise((r) => setTimeout(r, 50));
+    const second = await cancel(id, { 'Idempotency-Key': key });
+    expect(second.status).toBe(409);
+    expect((await first).status).toBe(200);
+    expect(sim.cancelsApplied(id)).toBe(1);
+    const third = await cancel(id, { 'Idempotency-Key': key });
+    expect(third.status).toBe(200);
+    expect(sim.cancelsApplied(id)).toBe(1);
+  });
+});
+
+describe('faults', () => {
+  test('status fault: 429 with retry-after, consumed once, still recorded, not applied', async () => {
+    const id = sim.addSync({ running: true });
+    sim.fault({ method: 'POST', path: /\/cancel$/ }, { type: 'status', status: 429, headers: { 'retry-after': '1' } });
+    const r = await cancel(id);
+    expect(r.status).toBe(429);
+    expect(r.headers.get('retry-after')).toBe('1');
+    expect(r.json).toEqual({ status: 429, message: 'too many requests' });
+    expect(sim.cancelsApplied(id)).toBe(0);
+    expect((await cancel(id)).status).toBe(200);
+    expect(sim.requests.map((q) => q.fault)).toEqual(['status', undefined]);
+  });
+
+  test('faults match by method/path, honour times and registration order', async () => {
+    const id = sim.addSync({});
+    sim.fault({ method: 'POST' }, { type: 'status', status: 500 });
+    sim.fault({ path: `/api/bulk/syncs/${id}/status`, times: 2 }, { type: 'status', status: 503 });
+    sim.fault({ path: `/api/bulk/syncs/${id}/status` }, { type: 'status', status: 502 });
+    const codes: number[] = [];
+    for (let i = 0; i < 4; i++) codes.push((await status(id)).status);
+    expect(codes).toEqual([503, 503, 502, 200]);
+    expect((await cancel(id)).status).toBe(500);
+    sim.fault({ times: Infinity }, { type: 'status', status: 401 });
+    const r = await status(id);
+    expect(r.json).toEqual({ code: 401, status: 'Unauthorized', error: 'unauthorized' });
+    expect((await status(id)).status).toBe(401);
+  });
+
+  test('storeOutcome: a faulted 500 is stored and replayed for the same idempotency key', async () => {
+    const id = sim.addSync({ running: true });
+    sim.fault({ method: 'POST' }, { type: 'status', status: 500, storeOutcome: true });
+    const key = 'store-500-key';
+    expect((await cancel(id, { 'Idempotency-Key': key })).status).toBe(500);
+    expect((await cancel(id, { 'Idempotency-Key': key })).status).toBe(500);
+    expect(sim.cancelsApplied(id)).toBe(0);
+    expect((await cancel(id, { 'Idempotency-Key': 'fresh-key-123' })).status).toBe(200);
+  });
+
+  test('html fault: proxy error page, text/html, default 502', async () => {
+    const id = sim.addSync({});
+    sim.fault({}, { type: 'html' });
+    const res = await fetch(`${sim.url}/api/bulk/syncs/${id}/status`, { headers: { authorization: `Bearer ${API_KEY}` } });
+    expect(res.status).toBe(502);
+    expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await res.text()).toMatch(/^<!DOCTYPE html>.*502 Bad Gateway/s);
+  });
+
+  test('malformed fault: 200 application/json with an unparseable body', async () => {
+    const id = sim.addSync({});
+    sim.fault({}, { type: 'malformed' });
+    const res = await fetch(`${sim.url}/api/bulk/syncs/${id}/status`, { headers: { authorization: `Bearer ${API_KEY}` } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/json');
+    await expect(res.json()).rejects.toMatchObject({ name: 'SyntaxError' }); // cross-realm: no instanceof
+  });
+
+  test('json fault: arbitrary body', async () => {
+    const id = sim.addSync({});
+    sim.fault({ path: `/api/bulk/syncs/${id}/status` }, { type: 'json', body: { data: { current_execution: { status: 'quantum' } } } });
+    expect((await status(id)).json).toEqual({ data: { current_execution: { status: 'quantum' } } });
+    sim.fault({}, { type: 'json', status: 200, body: {} });
+    expect((await status(id)).json).toEqual({});
+  });
+
+  test('hang fault: never answers; client timeout aborts; key released afterwards', async () => {
+    const id = sim.addSync({ running: true });
+    sim.fault({ method: 'POST' }, { type: 'hang' });
+    const key = 'hang-key-0001';
+    const hung = call(`/api/bulk/syncs/${id}/cancel`, { method: 'POST', headers: { 'Idempotency-Key': key }, signal: AbortSignal.timeout(250) });
+    await new Promise((r) => setTimeout(r, 50));
+    expect((await cancel(id, { 'Idempotency-Key': key })).status).toBe(409); // first one still in flight
+    await expect(hung).rejects.toMatchObject({ name: 'TimeoutError' });
+    expect(sim.cancelsApplied(id)).toBe(0);
+    await new Promise((r) => setTimeout(r, 20));
+    expect((await cancel(id, { 'Idempotency-Key': key })).status).toBe(200);
+    expect(sim.cancelsApplied(id)).toBe(1);
+  });
+
+  test('hang fault: close() destroys the hung socket', async () => {
+    const id = sim.addSync({});
+    sim.fault({}, { type: 'hang' });
+    const hung = status(id);
+    await new Promise((r) => setTimeout(r, 50));
+    await sim.close();
+    await expect(hung).rejects.toMatchObject({ name: 'TypeError', message: 'fetch failed' });
+    sim = await PolytomicSimulator.start();
+  });
+
+  test('reset fault: socket destroyed, fetch rejects, request recorded', async () => {
+    const id = sim.addSync({ running: true });
+    sim.fault({ method: 'POST' }, { type: 'reset' });
+    await expect(cancel(id)).rejects.toMatchObject({ name: 'TypeError', message: 'fetch failed', cause: { code: 'UND_ERR_SOCKET' } });
+    expect(sim.requests).toHaveLength(1);
+    expect(sim.requests[0]).toMatchObject({ fault: 'reset', method: 'POST' });
+    expect(sim.cancelsApplied(id)).toBe(0);
+    expect((await cancel(id)).status).toBe(200);
+  });
+
+  test('delay fault: the state changes even when the client gives up', async () => {
+    const id = sim.addSync({ running: true });
+    sim.fault({ method: 'POST' }, { type: 'delay', ms: 200 });
+    await expect(cancel(id, undefined).then(() => 'answered')).resolves.toBe('answered');
+    sim.fault({ method: 'POST' }, { type: 'delay', ms: 200 });
+    const aborted = call(`/api/bulk/syncs/${id}/cancel`, { method: 'POST', signal: AbortSignal.timeout(50) });
+    await expect(aborted).rejects.toMatchObject({ name: 'TimeoutError' });
+    await new Promise((r) => setTimeout(r, 250));
+    expect(sim.cancelsApplied(id)).toBe(2);
+  });
+});
+
+describe('FakeSecretsManager with the real SDK client', () => {
+  const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:polytomic/api-key-AbC123';
+  let fake: FakeSecretsManager;
+  beforeEach(async () => {
+    fake = await FakeSecretsManager.start({
+      secrets: {
+        [arn]: { SecretString: '{"apiKey":"pk-1"}' },
+        'binary-secret': { SecretBinary: new Uint8Array([1, 2, 3]) },
+      },
+    });
+  });
+  afterEach(async () => {
+    await fake.close();
+  });
+
+  const client = (region = 'eu-west-1') => new SecretsManagerClient({
+    endpoint: fake.url,
+    region,
+    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'dummy' },
+    maxAttempts: 1,
+  });
+
+  test('reads a string secret by ARN and by name; records target and signing region', async () => {
+    const c = client();
+    const out = await c.send(new GetSecretValueCommand({ SecretId: arn }));
+    expect(out).toMatchObject({ ARN: arn, Name: 'polytomic/api-key', SecretString: '{"apiKey":"pk-1"}', VersionStages: ['AWSCURRENT'] });
+    expect(out.CreatedDate).toBeInstanceOf(Date);
+    expect(out.VersionId).toMatch(/^[0-9a-f-]{36}$/);
+    const byName = await c.send(new GetSecretValueCommand({ SecretId: 'polytomic/api-key' }));
+    expect(byName.SecretString).toBe('{"apiKey":"pk-1"}');
+    expect(fake.requests[0]).toMatchObject({ target: 'secretsmanager.GetSecretValue', secretId: arn, region: 'eu-west-1', service: 'secretsmanager', accessKeyId: 'AKIDEXAMPLE' });
+    expect(fake.requests[0].headers['content-type']).toBe('application/x-amz-json-1.1');
+    c.destroy();
+  });
+
+  test('binary secret comes back as bytes', async () => {
+    const c = client('us-west-2');
+    const out = await c.send(new GetSecretValueCommand({ SecretId: 'binary-secret' }));
+    expect(Array.from(out.SecretBinary!)).toEqual([1, 2, 3]);
+    expect(fake.requests[0].region).toBe('us-west-2');
+    c.destroy();
+  });
+
+  test('unknown secret -> ResourceNotFoundException; fail() injects other errors', async () => {
+    const c = client();
+    await expect(c.send(new GetSecretValueCommand({ SecretId: 'nope' }))).rejects.toMatchObject({
+      name: 'ResourceNotFoundException', $metadata: { httpStatusCode: 400 },
+    });
+    fake.fail(arn, 'AccessDeniedException', 1);
+    await expect(c.send(new GetSecretValueCommand({ SecretId: arn }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    fake.fail('polytomic/api-key', 'DecryptionFailure');
+    await expect(c.send(new GetSecretValueCommand({ SecretId: arn }))).rejects.toMatchObject({ name: 'DecryptionFailure' });
+    expect(fake.requests.map((r) => r.region)).toEqual(['eu-west-1', 'eu-west-1', 'eu-west-1']);
+    c.destroy();
+  });
+
+  test('AWS_ENDPOINT_URL_SECRETS_MANAGER points a client without endpoint at the fake', async () => {
+    const saved = process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER;
+    process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = fake.url;
+    try {
+      const c = new SecretsManagerClient({ region: 'ap-south-1', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'dummy' }, maxAttempts: 1 });
+      const out = await c.send(new GetSecretValueCommand({ SecretId: arn }));
+      expect(out.SecretString).toBe('{"apiKey":"pk-1"}');
+      expect(fake.requests[0].region).toBe('ap-south-1');
+      c.destroy();
+    } finally {
+      if (saved === undefined) delete process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER;
+      else process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = saved;
+    }
+  });
+});
