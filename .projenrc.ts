@@ -94,17 +94,20 @@ project.eslint?.addLintPattern('lambda');
 project.eslint?.allowDevDeps('lambda/**');
 project.addPackageIgnore('/lambda/');
 project.addPackageIgnore('/example/');
+project.addPackageIgnore('/test/');
 project.addPackageIgnore('/.ci/');
 
 // jest transpiles only; type-check the tests (and, through imports, lambda/) first.
 project.testTask.prependExec('tsc -p test/tsconfig.json');
+// construct tests synthesize the handler asset, so `npm test` on a fresh clone bundles first
+project.testTask.prependSpawn(bundle.bundleTask);
 
 // `npm run demo`: the built handler through Create -> Update -> Delete against the local simulator.
 const demo = project.addTask('demo', {
   description: 'Run the bundled handler through a whole deployment lifecycle against the local Polytomic simulator',
   env: { ...offlineAws, TS_NODE_TRANSPILE_ONLY: 'true' },
 });
-demo.spawn(project.tasks.tryFind('bundle')!);
+demo.spawn(bundle.bundleTask);
 demo.exec('ts-node --project test/tsconfig.json test/demo/demo.ts');
 
 for (const [name, value] of Object.entries(offlineAws)) {

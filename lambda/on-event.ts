@@ -4,8 +4,8 @@
  * framework calls straight after.
  */
 import { createHash } from 'node:crypto';
-import { HandlerDeps, OnEventRequest, OnEventResponse, deploymentError, defaultDeps } from './framework';
 import { PermanentError } from './errors';
+import { HandlerDeps, OnEventRequest, OnEventResponse, deploymentError, defaultDeps } from './framework';
 import { parseProperties } from './properties';
 import { CancellerState, STATE_KEY } from './types';
 

@@ -61,13 +61,13 @@ export class PolytomicClient {
    * `POST /api/bulk/syncs/{id}/cancel`, which only queues the cancel. A 4xx other than an
    * auth failure is returned, not thrown: the caller re-reads the status to learn why.
    */
-  async cancel(syncId: string, idempotencyKey: string): Promise<true | CancelRefused> {
-    const res = await this.request('POST', `/api/bulk/syncs/${encodeURIComponent(syncId)}/cancel`, 'POST cancel', syncId, idempotencyKey);
+  async cancel(syncId: string, requestKey: string): Promise<true | CancelRefused> {
+    const res = await this.request('POST', `/api/bulk/syncs/${encodeURIComponent(syncId)}/cancel`, 'POST cancel', syncId, requestKey);
     if (res.status >= 400) return { refused: true, status: res.status, message: errorMessageOf(res.body) };
     return true;
   }
 
-  private async request(method: 'GET' | 'POST', path: string, label: string, syncId: string, idempotencyKey?: string): Promise<{ status: number; body: unknown }> {
+  private async request(method: 'GET' | 'POST', path: string, label: string, syncId: string, requestKey?: string): Promise<{ status: number; body: unknown }> {
     // relative to the base URL, so an on-premises host served under a path prefix works too
     const url = new URL(path.replace(/^\/+/, ''), this.options.apiUrl.replace(/\/+$/, '') + '/');
     const headers: Record<string, string> = {
@@ -77,7 +77,7 @@ export class PolytomicClient {
       'User-Agent': 'cdk-polytomic',
     };
     // the same key on every retry of this request, so Polytomic applies it once
-    if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey;
+    if (requestKey) headers['Idempotency-Key'] = requestKey;
 
     for (let attempt = 0; ; attempt++) {
       let failure: TransientError;

@@ -74,7 +74,7 @@ export class SyncWatcher {
     if (!current || TERMINAL_STATUSES.has(current.status)) {
       const finished = current ?? last;
       const status = finished?.status ?? 'none';
-      log.info(current ? 'execution is terminal' : 'nothing running', { status, executionId: finished?.id });
+      log.info(current ? 'execution is terminal' : 'not running', { status, executionId: finished?.id });
       return { syncId, done: true, status, executionId: finished?.id };
     }
 
