@@ -110,6 +110,11 @@ const demo = project.addTask('demo', {
 demo.spawn(bundle.bundleTask);
 demo.exec('ts-node --project test/tsconfig.json test/demo/demo.ts');
 
+project.addTask('measure', {
+  description: 'Print the handler bundle size and the resource count of stacks with 1 and 10 cancellers',
+  env: { TS_NODE_TRANSPILE_ONLY: 'true' },
+}).exec('ts-node --project test/tsconfig.json test/measure/measure.ts');
+
 for (const [name, value] of Object.entries(offlineAws)) {
   project.tasks.addEnvironment(name, value);
 }

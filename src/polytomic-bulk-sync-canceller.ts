@@ -7,7 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, IConstruct } from 'constructs';
 import { CancellerProvider, FRAMEWORK_QUERY_INTERVAL } from './provider';
-import { apiUrlErrors, apiVersionErrors, organizationIdErrors, syncIdErrors, timingErrors } from './validation';
+import { apiUrlErrors, apiVersionErrors, organizationIdErrors, secondsOf, syncIdErrors, timingErrors } from './validation';
 
 /** How the handler authenticates to Polytomic. */
 export enum PolytomicAuthMode {
@@ -177,6 +177,8 @@ export class PolytomicBulkSyncCanceller extends Construct {
   readonly summary: string;
 
   private readonly guarded: IConstruct[] = [];
+  private readonly prerequisites: IConstruct[] = [];
+  private readonly vpc?: ec2.IVpc;
 
   constructor(scope: Construct, id: string, props: PolytomicBulkSyncCancellerProps) {
     super(scope, id);
@@ -194,8 +196,9 @@ export class PolytomicBulkSyncCanceller extends Construct {
       ...apiVersionErrors(apiVersion),
       ...timingErrors(timeout, pollInterval),
     ];
-    if (props.secretField !== undefined && !Token.isUnresolved(props.secretField) && props.secretField.trim() === '') {
-      errors.push('secretField is empty: give the name of the JSON field that holds the key, or leave it out');
+    if (props.secretField !== undefined && !Token.isUnresolved(props.secretField)) {
+      if (props.secretField.trim() === '') errors.push('secretField is empty: give the name of the JSON field that holds the key, or leave it out');
+      else if (props.secretField !== props.secretField.trim()) errors.push(`secretField "${props.secretField}" has leading or trailing spaces`);
     }
     if (!props.vpc && (props.vpcSubnets || props.securityGroups)) {
       errors.push('vpcSubnets and securityGroups need vpc: give the VPC too');
@@ -207,7 +210,10 @@ export class PolytomicBulkSyncCanceller extends Construct {
       throw new Error(`Invalid PolytomicBulkSyncCanceller ${this.node.path}:\n  - ${errors.join('\n  - ')}`);
     }
 
+    const timeoutSeconds = secondsOf('timeout', timeout);
+    const pollIntervalSeconds = secondsOf('pollInterval', pollInterval);
     this.syncIds = [...props.syncIds];
+    this.vpc = props.vpc;
     const provider = CancellerProvider.getOrCreate(this, {
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,
@@ -223,7 +229,7 @@ export class PolytomicBulkSyncCanceller extends Construct {
       resourceType: PolytomicBulkSyncCanceller.RESOURCE_TYPE,
       // CloudFormation stops waiting a little after the handler's own deadline: the handler
       // always answers first, with a message that says what it was waiting for.
-      serviceTimeout: timeout.isUnresolved() ? undefined : timeout.plus(serviceTimeoutMargin()),
+      serviceTimeout: timeout.isUnresolved() ? undefined : Duration.seconds(Math.ceil(timeoutSeconds) + SERVICE_TIMEOUT_MARGIN_SECONDS),
       properties: {
         PropertiesVersion: '1',
         SyncIds: this.syncIds,
@@ -233,8 +239,8 @@ export class PolytomicBulkSyncCanceller extends Construct {
         OrganizationId: props.organizationId,
         ApiUrl: apiUrl,
         ApiVersion: apiVersion,
-        TimeoutSeconds: String(timeout.toSeconds({ integral: false })),
-        PollIntervalSeconds: String(pollInterval.toSeconds({ integral: false })),
+        TimeoutSeconds: Token.isUnresolved(timeoutSeconds) ? Token.asString(timeoutSeconds) : String(timeoutSeconds),
+        PollIntervalSeconds: Token.isUnresolved(pollIntervalSeconds) ? Token.asString(pollIntervalSeconds) : String(pollIntervalSeconds),
         // changes whenever a guarded construct changes, so the cancel runs again before it
         GuardedResourcesHash: Lazy.string({ produce: () => this.guardedHash() }),
       },
@@ -258,6 +264,11 @@ export class PolytomicBulkSyncCanceller extends Construct {
       if (scope.node.findAll().includes(this)) {
         throw new Error(`executeBefore(${scope.node.path}): that scope contains the canceller ${this.node.path} itself; pass the constructs to guard instead`);
       }
+      // the canceller already waits for these: guarding them too would be a dependency cycle
+      const needed = [...this.prerequisites, ...this.vpc ? [this.vpc] : []];
+      if (needed.some((p) => p === scope || p.node.findAll().includes(scope) || scope.node.findAll().includes(p))) {
+        throw new Error(`executeBefore(${scope.node.path}): the canceller ${this.node.path} depends on it (executeAfter or its vpc), so it cannot also wait for the canceller`);
+      }
       scope.node.addDependency(this);
       this.guarded.push(scope);
     }
@@ -265,6 +276,12 @@ export class PolytomicBulkSyncCanceller extends Construct {
 
   /** Makes this canceller wait for `scopes`: it runs only after they are deployed. */
   executeAfter(...scopes: Construct[]): void {
+    for (const scope of scopes) {
+      if (this.guarded.some((g) => g === scope || g.node.findAll().includes(scope) || scope.node.findAll().includes(g))) {
+        throw new Error(`executeAfter(${scope.node.path}): it already waits for the canceller ${this.node.path} (executeBefore), so the canceller cannot wait for it`);
+      }
+      this.prerequisites.push(scope);
+    }
     this.node.addDependency(...scopes);
   }
 
@@ -273,10 +290,11 @@ export class PolytomicBulkSyncCanceller extends Construct {
    * `canceled` or `completed` (`none` if the sync never ran).
    */
   finalStatusOf(syncId: string): string {
-    if (!Token.isUnresolved(syncId) && !this.syncIds.some((id) => id.toLowerCase() === syncId.toLowerCase())) {
-      throw new Error(`finalStatusOf(${syncId}): that sync is not one of this canceller's syncIds`);
-    }
-    return this.resource.getAttString(syncId);
+    if (Token.isUnresolved(syncId) || Token.isUnresolved(this.syncIds)) return this.resource.getAttString(syncId);
+    // the attribute is named by the id exactly as it was given in syncIds
+    const known = this.syncIds.find((id) => id.toLowerCase() === syncId.toLowerCase());
+    if (known === undefined) throw new Error(`finalStatusOf(${syncId}): that sync is not one of this canceller's syncIds`);
+    return this.resource.getAttString(known);
   }
 
   private grantSecretRead(secret: secretsmanager.ISecret, grantee: lambda.Function): void {
@@ -305,7 +323,8 @@ export class PolytomicBulkSyncCanceller extends Construct {
   }
 }
 
-/** How far past the handler's deadline CloudFormation's own timeout is set. */
-function serviceTimeoutMargin(): Duration {
-  return Duration.seconds(FRAMEWORK_QUERY_INTERVAL.toSeconds() + 110);
-}
+/**
+ * How far past the handler's deadline CloudFormation's own timeout is set: the handler answers
+ * within one round of polls after its deadline, plus the framework's interval.
+ */
+const SERVICE_TIMEOUT_MARGIN_SECONDS = FRAMEWORK_QUERY_INTERVAL.toSeconds() + 110;

@@ -94,6 +94,8 @@ export class CancellerProvider extends Construct {
       queryInterval: FRAMEWORK_QUERY_INTERVAL,
       totalTimeout: FRAMEWORK_TOTAL_TIMEOUT,
       logGroup: this.logGroup,
+      // the waiter logs to the same group instead of a never-expiring group of its own
+      waiterStateMachineLogOptions: { destination: this.logGroup },
     });
     // The framework picks its runtime from a regional table that, in older aws-cdk-lib
     // versions, still names deprecated Node.js releases.
@@ -113,7 +115,8 @@ function configSuffix(config: CancellerProviderConfig): string {
     config.vpcSubnets && JSON.stringify(config.vpcSubnets, (_k, v) => (v instanceof Construct ? Names.nodeUniqueId(v.node) : v)),
     config.securityGroups && config.securityGroups.map((sg) => Names.nodeUniqueId(sg.node)).sort().join(','),
     config.logGroup && Names.nodeUniqueId(config.logGroup.node),
-    config.logRetention,
+    // the default retention is the default provider
+    config.logRetention === logs.RetentionDays.ONE_MONTH ? undefined : config.logRetention,
   ];
   if (parts.every((p) => p === undefined)) return '';
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 8);

@@ -51,6 +51,7 @@ export function organizationIdErrors(authMode: string, organizationId: string | 
 
 export function apiUrlErrors(apiUrl: string): string[] {
   if (Token.isUnresolved(apiUrl)) return [];
+  if (apiUrl !== apiUrl.trim()) return [`apiUrl "${apiUrl}" has leading or trailing spaces`];
   let url: URL;
   try {
     url = new URL(apiUrl);
@@ -68,12 +69,22 @@ export function apiVersionErrors(apiVersion: string): string[] {
   return [`apiVersion "${apiVersion}" is not a Polytomic API version: a date such as 2025-09-18 is expected`];
 }
 
+/** Seconds of a duration; one from a token must be in seconds, the only unit CDK can convert then. */
+export function secondsOf(name: string, duration: Duration): number {
+  try {
+    return duration.toSeconds({ integral: false });
+  } catch {
+    throw new Error(`${name} comes from a token in a unit other than seconds: give it as Duration.seconds(token)`);
+  }
+}
+
 export function timingErrors(timeout: Duration, pollInterval: Duration): string[] {
   const errors: string[] = [];
   const timeoutKnown = !timeout.isUnresolved();
   const intervalKnown = !pollInterval.isUnresolved();
   if (timeoutKnown) {
     const s = timeout.toSeconds({ integral: false });
+    if (!Number.isInteger(s)) errors.push(`timeout is ${timeout.toHumanString()}: it must be a whole number of seconds`);
     if (s < Limits.MIN_TIMEOUT.toSeconds({ integral: false }) || s > Limits.MAX_TIMEOUT.toSeconds({ integral: false })) {
       errors.push(`timeout is ${timeout.toHumanString()}: it must be between ${Limits.MIN_TIMEOUT.toHumanString()} and ${Limits.MAX_TIMEOUT.toHumanString()} (CloudFormation waits at most one hour for a custom resource)`);
     }

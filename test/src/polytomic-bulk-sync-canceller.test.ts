@@ -380,12 +380,11 @@ describe('overrides', () => {
     for (const fn of Object.values(fns)) {
       expect(fn.Properties.LoggingConfig).toEqual({ LogGroup: { Ref: logicalId(logGroup) } });
     }
-    // besides the given log group only the framework's waiter state machine log group exists
-    const others = Object.entries(template.findResources('AWS::Logs::LogGroup')).filter(([id]) => id !== logicalId(logGroup));
-    for (const [, lg] of others) {
-      expect(JSON.stringify(lg.Properties.LogGroupName)).toContain('/aws/vendedlogs/states/waiter-state-machine-');
-    }
-    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 0);
+    // the waiter state machine logs there too: no other log group exists
+    template.resourceCountIs('AWS::Logs::LogGroup', 1);
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      LoggingConfiguration: { Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [logicalId(logGroup), 'Arn'] } } }] },
+    });
   });
 
   test('an imported logGroup is used by all 5 functions', () => {
@@ -1021,5 +1020,80 @@ describe('attributes', () => {
     const stack = envStack();
     const canceller = newCanceller(stack);
     expect(stack.resolve(canceller.summary)).toEqual({ 'Fn::GetAtt': [logicalId(canceller.resource), 'Summary'] });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// review findings: each of these was a bug
+// ---------------------------------------------------------------------------------------------
+
+describe('edge cases', () => {
+  test('by default the waiter state machine logs to the one log group the construct creates', () => {
+    const { template } = synth();
+    template.resourceCountIs('AWS::Logs::LogGroup', 1);
+    const [groupId] = Object.keys(template.findResources('AWS::Logs::LogGroup'));
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      LoggingConfiguration: { Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [groupId, 'Arn'] } } }] },
+    });
+  });
+
+  test('an explicit default logRetention shares the default provider', () => {
+    const stack = envStack();
+    newCanceller(stack, {}, 'A');
+    newCanceller(stack, { logRetention: logs.RetentionDays.ONE_MONTH }, 'B');
+    Template.fromStack(stack).resourceCountIs('AWS::Lambda::Function', 5);
+  });
+
+  test('a timeout that is not a whole number of seconds is rejected clearly', () => {
+    expect(errorOf(() => synth({ timeout: Duration.seconds(90.5) }))).toMatch(/timeout is .*: it must be a whole number of seconds/);
+    expect(errorOf(() => synth({ timeout: Duration.millis(90_500) }))).toMatch(/whole number of seconds/);
+  });
+
+  test('a whole-second timeout that is not whole minutes renders its ServiceTimeout', () => {
+    const props = cancellerProperties(synth({ timeout: Duration.seconds(90) }).template);
+    expect(props).toMatchObject({ TimeoutSeconds: '90', ServiceTimeout: '210' });
+  });
+
+  test('a token timeout in minutes is rejected with the way to give it', () => {
+    const stack = envStack();
+    const minutes = new CfnParameter(stack, 'Minutes', { type: 'Number' });
+    expect(errorOf(() => newCanceller(stack, { timeout: Duration.minutes(minutes.valueAsNumber) }))).toMatch(/timeout comes from a token .*Duration\.seconds\(token\)/);
+  });
+
+  test('finalStatusOf uses the id as it was given in syncIds, whatever the caller\'s case', () => {
+    const { canceller, stack } = synth({ syncIds: [SYNC_A] });
+    expect(stack.resolve(canceller.finalStatusOf(SYNC_A.toUpperCase()))).toEqual({ 'Fn::GetAtt': [logicalId(canceller.resource), SYNC_A] });
+  });
+
+  test('finalStatusOf accepts any id when syncIds is a token', () => {
+    const stack = envStack();
+    const ids = new CfnParameter(stack, 'Ids', { type: 'CommaDelimitedList' });
+    const canceller = newCanceller(stack, { syncIds: ids.valueAsList });
+    expect(stack.resolve(canceller.finalStatusOf(SYNC_B))).toEqual({ 'Fn::GetAtt': [logicalId(canceller.resource), SYNC_B] });
+  });
+
+  test('a scope cannot be both before and after the canceller', () => {
+    const stack = envStack();
+    const bucket = new s3.Bucket(stack, 'Bucket');
+    const other = new s3.Bucket(stack, 'Other');
+    const canceller = newCanceller(stack);
+    canceller.executeAfter(bucket);
+    expect(errorOf(() => canceller.executeBefore(bucket))).toMatch(/depends on it \(executeAfter or its vpc\)/);
+    canceller.executeBefore(other);
+    expect(errorOf(() => canceller.executeAfter(other))).toMatch(/already waits for the canceller/);
+  });
+
+  test('the canceller\'s own VPC cannot be guarded (it would be a cycle)', () => {
+    const stack = envStack();
+    const vpc = new ec2.Vpc(stack, 'Vpc');
+    const canceller = newCanceller(stack, { vpc });
+    expect(errorOf(() => canceller.executeBefore(vpc))).toMatch(/depends on it/);
+  });
+
+  test.each([
+    [{ apiUrl: ' https://polytomic.example.com ' }, /apiUrl .* has leading or trailing spaces/],
+    [{ secretField: ' apiKey ' }, /secretField " apiKey " has leading or trailing spaces/],
+  ])('%p is rejected', (props, message) => {
+    expect(errorOf(() => synth(props))).toMatch(message);
   });
 });
