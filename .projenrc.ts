@@ -30,6 +30,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   devDeps: [
     // bundled into the handler asset, so build-time only for the library
+    '@aws-sdk/client-cloudformation',
     '@aws-sdk/client-secrets-manager',
     '@types/aws-lambda',
     'aws-sdk-client-mock',

@@ -5,6 +5,7 @@
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import { Logger } from './logger';
 import { Clock, realClock } from './polytomic-client';
+import { RollbackCheck, checkRollback } from './stack-status';
 import { CancellerState, STATE_KEY } from './types';
 
 export type OnEventRequest = CloudFormationCustomResourceEvent;
@@ -34,6 +35,8 @@ export interface HandlerDeps {
   readonly frameworkIntervalMs: number;
   /** how long one HTTP request to Polytomic may take */
   readonly requestTimeoutMs?: number;
+  /** tells whether the stack is rolling back */
+  readonly rollbackCheck: (stackId: string, logger: Logger) => Promise<RollbackCheck>;
 }
 
 export function defaultDeps(): HandlerDeps {
@@ -41,7 +44,18 @@ export function defaultDeps(): HandlerDeps {
     logger: new Logger(),
     clock: realClock,
     frameworkIntervalMs: Number(process.env.FRAMEWORK_QUERY_INTERVAL_SECONDS ?? '10') * 1000,
+    rollbackCheck: checkRollback,
   };
+}
+
+/** CloudFormation rejects a response over 4 KB; the reason is kept well below. */
+export const MAX_MESSAGE_BYTES = 1000;
+
+function truncateUtf8(text: string, maxBytes: number): string {
+  if (Buffer.byteLength(text) <= maxBytes) return text;
+  let cut = text.slice(0, maxBytes);
+  while (Buffer.byteLength(cut) > maxBytes - 3) cut = cut.slice(0, -1);
+  return cut + '…';
 }
 
 /** The final error of a request, as the framework will report it to CloudFormation. */
@@ -49,7 +63,7 @@ export class DeploymentFailure extends Error {}
 
 /** An error for the framework to report: short, single-line, and without a stack to bloat the 4 KB response. */
 export function deploymentError(message: string, logger: Logger): DeploymentFailure {
-  const text = logger.redact(message).replace(/\s+/g, ' ').slice(0, 1000);
+  const text = truncateUtf8(logger.redact(message).replace(/\s+/g, ' '), MAX_MESSAGE_BYTES);
   const error = new DeploymentFailure(text);
   error.stack = `Error: ${text}`;
   return error;

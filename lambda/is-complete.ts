@@ -2,11 +2,12 @@
  * isComplete: reads the key, then polls every sync (cancelling what runs) until a round finds
  * them all terminal, the invocation's time is up (IsComplete: false; the framework calls
  * again), or the deadline passes. A transient failure never fails the deployment before the
- * deadline; only a permanent one (bad key, no access, unknown sync) or the deadline does.
+ * deadline; only a permanent one (bad key, no access, unknown sync) or the deadline does, and
+ * during a rollback nothing does: it warns and lets CloudFormation go on.
  */
 import { readAuthorization } from './credentials';
-import { TransientError, classify } from './errors';
-import { DeploymentFailure, HandlerContext, HandlerDeps, IsCompleteRequest, IsCompleteResponse, deploymentError, defaultDeps } from './framework';
+import { PermanentError, classify } from './errors';
+import { HandlerContext, HandlerDeps, IsCompleteRequest, IsCompleteResponse, deploymentError, defaultDeps } from './framework';
 import { Logger } from './logger';
 import { PolytomicClient } from './polytomic-client';
 import { parseProperties } from './properties';
@@ -16,105 +17,112 @@ import { CancellerProperties, CancellerState, STATE_KEY } from './types';
 
 /** Time kept back at the end of an invocation to return cleanly before the Lambda timeout. */
 export const INVOCATION_SAFETY_MS = 20_000;
+/** No HTTP request runs closer than this to the Lambda timeout. */
+export const STOP_MARGIN_MS = 10_000;
 /** Time one round of polls may need (request timeout plus slack). */
 export const ROUND_RESERVE_MS = 15_000;
 export const REQUEST_TIMEOUT_MS = 10_000;
 /** For this long after onEvent, access denied may be IAM propagation and is retried. */
 export const IAM_PROPAGATION_MS = 60_000;
 
+/** How a request ends when it cannot succeed: fails the deployment, or (rollback, CONTINUE) warns. */
+interface Outcome {
+  readonly logger: Logger;
+  readonly rollback: boolean;
+}
+
 export async function isComplete(event: IsCompleteRequest, context: HandlerContext, deps: HandlerDeps = defaultDeps()): Promise<IsCompleteResponse> {
   const logger = deps.logger.child({ requestType: event.RequestType, logicalResourceId: event.LogicalResourceId, requestId: event.RequestId });
   if (event.RequestType === 'Delete') return { IsComplete: true };
 
   const started = deps.clock.now();
+  const rollback = event[STATE_KEY]?.rollback === true;
+  const outcome: Outcome = { logger, rollback };
   let props: CancellerProperties;
   try {
     props = parseProperties(event.ResourceProperties);
   } catch (error) {
-    throw deploymentError(classify(error).message, logger);
+    return giveUp(outcome, classify(error).message, {});
   }
   const state = readState(event[STATE_KEY], props, started);
-  const invocationEnd = Math.min(started + context.getRemainingTimeInMillis() - INVOCATION_SAFETY_MS, state.deadline + ROUND_RESERVE_MS);
+  const lambdaEnd = started + context.getRemainingTimeInMillis();
+  const invocationEnd = Math.min(lambdaEnd - INVOCATION_SAFETY_MS, state.deadline + ROUND_RESERVE_MS);
+  const requestScope = `${event.RequestId}/${context.awsRequestId}`;
 
+  let rounds: SyncProgress[] = [];
   try {
-    return await waitForSyncs(props, state, invocationEnd, `${event.RequestId}/${context.awsRequestId}`, logger, deps);
-  } catch (error) {
-    if (error instanceof DeploymentFailure) throw error;
-    const failure = classify(error);
-    if (failure instanceof TransientError) {
-      // only reached when the key could not be read for a passing reason
-      if (deps.clock.now() < state.deadline) {
-        logger.warn('could not start polling, will try again', { reason: failure.message });
+    const authorization = await readAuthorization(props, {
+      logger,
+      accessDeniedIsTransient: started - state.startedAt < IAM_PROPAGATION_MS,
+    });
+    const client = new PolytomicClient({
+      apiUrl: props.apiUrl,
+      apiVersion: props.apiVersion,
+      authorization,
+      logger,
+      retryDeadline: Math.min(invocationEnd, state.deadline),
+      stopBy: lambdaEnd - STOP_MARGIN_MS,
+      requestTimeoutMs: deps.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
+      clock: deps.clock,
+    });
+    // a new scope per invocation: a cancel re-sent by a later invocation is a new request
+    const watcher = new SyncWatcher(client, logger, requestScope);
+
+    for (;;) {
+      const roundStart = deps.clock.now();
+      rounds = await watcher.pollAll(props.syncIds);
+      if (rounds.every((p) => p.done)) {
+        logger.info('every bulk sync is terminal', { outcome: Object.fromEntries(rounds.map((p) => [p.syncId, p.status])) });
+        return { IsComplete: true, Data: outcomeData(rounds, false) };
+      }
+      const plan = planNextPoll({
+        now: deps.clock.now(),
+        lastPollAt: roundStart,
+        pollIntervalMs: props.pollIntervalMs,
+        deadline: state.deadline,
+        invocationEnd,
+        frameworkIntervalMs: deps.frameworkIntervalMs,
+        roundReserveMs: ROUND_RESERVE_MS,
+      });
+      if (plan.kind === 'deadline') return onDeadline(outcome, props, rounds);
+      await deps.clock.sleep(plan.waitMs);
+      if (plan.kind === 'yield') {
+        logger.info('still waiting', { pending: rounds.filter((p) => !p.done).map((p) => `${p.syncId}: ${p.status}`) });
         return { IsComplete: false };
       }
-      return onDeadline(props, [], logger, `could not read the Polytomic key: ${failure.message}`);
     }
-    logger.error('failed', { reason: failure.message });
-    throw deploymentError(`Polytomic bulk sync canceller: ${failure.message}`, logger);
-  }
-}
-
-async function waitForSyncs(
-  props: CancellerProperties,
-  state: CancellerState,
-  invocationEnd: number,
-  requestScope: string,
-  logger: Logger,
-  deps: HandlerDeps,
-): Promise<IsCompleteResponse> {
-  const { clock } = deps;
-  const authorization = await readAuthorization(props, {
-    logger,
-    accessDeniedIsTransient: clock.now() - state.startedAt < IAM_PROPAGATION_MS,
-  });
-  const client = new PolytomicClient({
-    apiUrl: props.apiUrl,
-    apiVersion: props.apiVersion,
-    authorization,
-    logger,
-    retryDeadline: Math.min(invocationEnd, state.deadline),
-    requestTimeoutMs: deps.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
-    clock,
-  });
-  // a new scope per invocation: a cancel re-sent by a later invocation is a new request
-  const watcher = new SyncWatcher(client, logger, requestScope);
-
-  for (;;) {
-    const roundStart = clock.now();
-    const round = await watcher.pollAll(props.syncIds);
-    if (round.every((p) => p.done)) {
-      logger.info('every bulk sync is terminal', { outcome: Object.fromEntries(round.map((p) => [p.syncId, p.status])) });
-      return { IsComplete: true, Data: outcomeData(round, false) };
-    }
-    const plan = planNextPoll({
-      now: clock.now(),
-      lastPollAt: roundStart,
-      pollIntervalMs: props.pollIntervalMs,
-      deadline: state.deadline,
-      invocationEnd,
-      frameworkIntervalMs: deps.frameworkIntervalMs,
-      roundReserveMs: ROUND_RESERVE_MS,
-    });
-    if (plan.kind === 'deadline') return onDeadline(props, round, logger);
-    await clock.sleep(plan.waitMs);
-    if (plan.kind === 'yield') {
-      logger.info('still waiting', { pending: round.filter((p) => !p.done).map((p) => `${p.syncId}: ${p.status}`) });
+  } catch (error) {
+    const failure = classify(error);
+    if (failure instanceof PermanentError) return giveUp(outcome, failure.message, outcomeData(rounds, false));
+    // only the key read throws a transient error; polls report theirs in their progress
+    if (deps.clock.now() < state.deadline) {
+      logger.warn('could not read the key, will try again', { reason: failure.message });
       return { IsComplete: false };
     }
+    return onDeadline(outcome, props, rounds, `could not read the Polytomic key: ${failure.message}`);
   }
 }
 
-function onDeadline(props: CancellerProperties, round: SyncProgress[], logger: Logger, reason?: string): IsCompleteResponse {
-  const pending = round.filter((p) => !p.done);
+function onDeadline(outcome: Outcome, props: CancellerProperties, rounds: SyncProgress[], reason?: string): IsCompleteResponse {
+  const pending = rounds.filter((p) => !p.done);
   const minutes = Math.round(props.timeoutMs / 60_000);
   const details = pending.length > 0 ? describePending(pending) : reason ?? 'no status could be read';
-  const message = `timed out after ${minutes} min waiting for ${pending.length || props.syncIds.length} of ${props.syncIds.length} Polytomic bulk sync(s) to stop: ${details}`;
-  if (props.onTimeout === 'CONTINUE') {
-    logger.warn('deadline passed; continuing the deployment as configured', { reason: message });
-    return { IsComplete: true, Data: outcomeData(round, true) };
+  const message = `timed out after ${outcome.rollback ? 'the rollback wait' : `${minutes} min`} waiting for ${pending.length || props.syncIds.length} of ${props.syncIds.length} Polytomic bulk sync(s) to stop: ${details}`;
+  if (props.onTimeout === 'CONTINUE' && !outcome.rollback) {
+    outcome.logger.warn('deadline passed; the deployment continues, as configured', { reason: message });
+    return { IsComplete: true, Data: outcomeData(rounds, true) };
   }
-  logger.error('deadline passed', { reason: message });
-  throw deploymentError(message, logger);
+  return giveUp(outcome, message, outcomeData(rounds, true));
+}
+
+/** Fails the deployment with `message`, or during a rollback warns and lets it go on. */
+function giveUp(outcome: Outcome, message: string, data: Record<string, string>): IsCompleteResponse {
+  if (outcome.rollback) {
+    outcome.logger.warn('rollback: giving up on the bulk syncs; the rollback goes on', { reason: message });
+    return { IsComplete: true, Data: { ...data, Summary: 'rollback: not confirmed' } };
+  }
+  outcome.logger.error('failed', { reason: message });
+  throw deploymentError(message, outcome.logger);
 }
 
 function describePending(pending: SyncProgress[]): string {
@@ -123,10 +131,10 @@ function describePending(pending: SyncProgress[]): string {
 }
 
 /** The custom resource's attributes: each sync's final status, plus a summary. */
-function outcomeData(round: SyncProgress[], timedOut: boolean): Record<string, string> {
+function outcomeData(rounds: SyncProgress[], timedOut: boolean): Record<string, string> {
   const data: Record<string, string> = {};
   const counts = new Map<string, number>();
-  for (const p of round) {
+  for (const p of rounds) {
     data[p.syncId] = p.status;
     counts.set(p.status, (counts.get(p.status) ?? 0) + 1);
   }
@@ -141,3 +149,4 @@ function readState(raw: Partial<CancellerState> | undefined, props: CancellerPro
   const deadline = typeof raw?.deadline === 'number' ? raw.deadline : startedAt + props.timeoutMs;
   return { version: 1, startedAt, deadline, rollback: raw?.rollback === true };
 }
+

@@ -1,13 +1,16 @@
 /**
- * onEvent: validates the properties and fixes the deadline. It makes no network call, so
- * nothing transient can fail it; the Polytomic work happens in isComplete, which the
- * framework calls straight after.
+ * onEvent: fixes the deadline and learns whether this is a rollback. It makes no call to
+ * Polytomic, so nothing transient there can fail it; the work happens in isComplete, which
+ * the framework calls straight after.
  */
 import { createHash } from 'node:crypto';
-import { PermanentError } from './errors';
+import { classify } from './errors';
 import { HandlerDeps, OnEventRequest, OnEventResponse, deploymentError, defaultDeps } from './framework';
 import { parseProperties } from './properties';
 import { CancellerState, STATE_KEY } from './types';
+
+/** During a rollback the canceller tries for at most this long (or its timeout, if shorter). */
+export const ROLLBACK_MAX_WAIT_MS = 5 * 60_000;
 
 export async function onEvent(event: OnEventRequest, deps: HandlerDeps = defaultDeps()): Promise<OnEventResponse> {
   const logger = deps.logger.child({ requestType: event.RequestType, logicalResourceId: event.LogicalResourceId, requestId: event.RequestId });
@@ -15,26 +18,35 @@ export async function onEvent(event: OnEventRequest, deps: HandlerDeps = default
   if (event.RequestType === 'Delete') {
     // Guarded resources depend on the canceller, so CloudFormation deletes them first: a
     // cancel now would come too late to protect anything, and a failed delete would leave
-    // the stack in DELETE_FAILED. A delete after a failed create lands here too.
+    // the stack in DELETE_FAILED. The delete after a failed create lands here too.
     logger.info('delete: nothing to do, Polytomic is not called');
     return { PhysicalResourceId: event.PhysicalResourceId };
   }
 
-  let syncCount: number;
-  let timeoutMs: number;
-  try {
-    const props = parseProperties(event.ResourceProperties);
-    syncCount = props.syncIds.length;
-    timeoutMs = props.timeoutMs;
-  } catch (error) {
-    throw deploymentError(error instanceof PermanentError ? error.message : String(error), logger);
-  }
-
-  const now = deps.clock.now();
-  const state: CancellerState = { version: 1, startedAt: now, deadline: now + timeoutMs, rollback: false };
+  // A rollback must never fail: it then only tries, for a shorter while, and warns. An
+  // Update whose stack status cannot be read is treated the same way: a failed rollback
+  // (UPDATE_ROLLBACK_FAILED) is worse than a deployment that was not held.
+  const rollback = event.RequestType === 'Update' && (await deps.rollbackCheck(event.StackId, logger)) !== 'no-rollback';
   const physicalResourceId = event.RequestType === 'Create'
     ? `polytomic-canceller-${createHash('sha256').update(`${event.StackId}/${event.LogicalResourceId}`).digest('hex').slice(0, 16)}`
     : event.PhysicalResourceId;
-  logger.info('deployment will wait for bulk syncs', { syncs: syncCount, deadline: new Date(state.deadline).toISOString() });
+  const now = deps.clock.now();
+
+  let timeoutMs: number;
+  let syncCount: number;
+  try {
+    const props = parseProperties(event.ResourceProperties);
+    timeoutMs = props.timeoutMs;
+    syncCount = props.syncIds.length;
+  } catch (error) {
+    if (!rollback) throw deploymentError(classify(error).message, logger);
+    logger.warn('rollback: the properties cannot be read; nothing will be done', { reason: classify(error).message });
+    return { PhysicalResourceId: physicalResourceId, [STATE_KEY]: { version: 1, startedAt: now, deadline: now, rollback } };
+  }
+
+  const waitMs = rollback ? Math.min(timeoutMs, ROLLBACK_MAX_WAIT_MS) : timeoutMs;
+  const state: CancellerState = { version: 1, startedAt: now, deadline: now + waitMs, rollback };
+  logger.info(rollback ? 'rollback: will try to stop the bulk syncs, and never fail' : 'deployment will wait for bulk syncs',
+    { syncs: syncCount, deadline: new Date(state.deadline).toISOString() });
   return { PhysicalResourceId: physicalResourceId, [STATE_KEY]: state };
 }

@@ -21,6 +21,9 @@ export const realClock: Clock = {
   random: () => Math.random(),
 };
 
+/** A request is not started with less time than this left. */
+const MIN_REQUEST_TIME_MS = 1_000;
+
 export interface PolytomicClientOptions {
   readonly apiUrl: string;
   readonly apiVersion: string;
@@ -29,6 +32,11 @@ export interface PolytomicClientOptions {
   readonly logger: Logger;
   /** no retry is scheduled that could not end before this (epoch ms) */
   readonly retryDeadline: number;
+  /**
+   * No request runs past this (epoch ms): the end of the Lambda invocation, less a margin.
+   * However many syncs wait on hung connections, the invocation still returns in time.
+   */
+  readonly stopBy: number;
   /** @default 10 s */
   readonly requestTimeoutMs?: number;
   readonly backoff?: BackoffPolicy;
@@ -80,9 +88,11 @@ export class PolytomicClient {
     if (requestKey) headers['Idempotency-Key'] = requestKey;
 
     for (let attempt = 0; ; attempt++) {
+      const timeoutMs = Math.min(this.requestTimeoutMs, this.options.stopBy - this.clock.now());
+      if (timeoutMs < Math.min(MIN_REQUEST_TIME_MS, this.requestTimeoutMs)) throw new TransientError(`${label} not sent: no time left in this invocation`);
       let failure: TransientError;
       try {
-        const response = await fetch(url, { method, headers, signal: AbortSignal.timeout(this.requestTimeoutMs) });
+        const response = await fetch(url, { method, headers, signal: AbortSignal.timeout(timeoutMs) });
         const text = await response.text();
         if (response.status === 401) {
           throw new PermanentError(`Polytomic rejected the credentials (HTTP 401) at ${url.origin}: check that the secret holds a valid key for this auth mode`);
@@ -129,7 +139,9 @@ function parseJson(text: string, status: number, label: string): unknown {
 }
 
 function describeFetchError(error: unknown): string {
-  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return 'no answer within the request timeout';
+  // by name: the DOMException of an aborted fetch may come from another realm
+  const name = (error as { name?: unknown } | undefined)?.name;
+  if (name === 'TimeoutError' || name === 'AbortError') return 'no answer within the request timeout';
   return describe(error);
 }
 

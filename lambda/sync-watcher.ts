@@ -93,7 +93,15 @@ export class SyncWatcher {
     }
     const sent = (memory?.executionId === current.id ? memory.sent : 0) + 1;
     const key = idempotencyKey(this.requestScope, syncId, current.id, String(sent));
-    const answer = await this.client.cancel(syncId, key);
+    let answer: Awaited<ReturnType<PolytomicClient['cancel']>>;
+    try {
+      answer = await this.client.cancel(syncId, key);
+    } catch (error) {
+      const failure = classify(error);
+      if (failure instanceof PermanentError) throw failure;
+      log.warn('cancel failed, will try again', { reason: failure.message, executionId: current.id });
+      return { syncId, done: false, status: current.status, executionId: current.id, lastError: failure.message };
+    }
     if (answer === true) {
       this.cancels.set(syncId, { executionId: current.id, sawCanceling: false, sent });
       log.info('cancel requested', { status: current.status, executionId: current.id, attempt: sent });

@@ -20,6 +20,17 @@ export enum PolytomicAuthMode {
   DEPLOYMENT_KEY = 'DEPLOYMENT_KEY',
 }
 
+/** What the deployment does when the syncs are still not terminal at the `timeout`. */
+export enum TimeoutAction {
+  /** Fail the deployment, naming each sync still running and its last status. */
+  FAIL = 'FAIL',
+  /**
+   * Let the deployment go on, with a warning in the handler's log and the `timedOut`
+   * attribute set to `true`. The guarded resources then change while a sync may run.
+   */
+  CONTINUE = 'CONTINUE',
+}
+
 /** Properties of a {@link PolytomicBulkSyncCanceller}. */
 export interface PolytomicBulkSyncCancellerProps {
   /**
@@ -78,6 +89,14 @@ export interface PolytomicBulkSyncCancellerProps {
    * @default Duration.minutes(30)
    */
   readonly timeout?: Duration;
+
+  /**
+   * What happens when the syncs are still not terminal at the `timeout`. During a rollback
+   * the canceller never fails, whatever this says: it warns and lets the rollback go on.
+   *
+   * @default TimeoutAction.FAIL
+   */
+  readonly timeoutAction?: TimeoutAction;
 
   /**
    * How often the status of each sync is read while waiting. Between 1 second and
@@ -176,6 +195,11 @@ export class PolytomicBulkSyncCanceller extends Construct {
    */
   readonly summary: string;
 
+  /**
+   * `true` when the wait ended at the timeout with `TimeoutAction.CONTINUE`, else `false`.
+   */
+  readonly timedOut: string;
+
   private readonly guarded: IConstruct[] = [];
   private readonly prerequisites: IConstruct[] = [];
   private readonly vpc?: ec2.IVpc;
@@ -241,6 +265,7 @@ export class PolytomicBulkSyncCanceller extends Construct {
         ApiVersion: apiVersion,
         TimeoutSeconds: Token.isUnresolved(timeoutSeconds) ? Token.asString(timeoutSeconds) : String(timeoutSeconds),
         PollIntervalSeconds: Token.isUnresolved(pollIntervalSeconds) ? Token.asString(pollIntervalSeconds) : String(pollIntervalSeconds),
+        OnTimeout: props.timeoutAction ?? TimeoutAction.FAIL,
         // changes whenever a guarded construct changes, so the cancel runs again before it
         GuardedResourcesHash: Lazy.string({ produce: () => this.guardedHash() }),
       },
@@ -248,6 +273,7 @@ export class PolytomicBulkSyncCanceller extends Construct {
     // the role's permissions must exist before the handler runs
     this.resource.node.addDependency(provider.isCompleteHandler.role ?? provider.isCompleteHandler);
     this.summary = this.resource.getAttString('Summary');
+    this.timedOut = this.resource.getAttString('TimedOut');
 
     this.executeBefore(...props.executeBefore ?? []);
     this.executeAfter(...props.executeAfter ?? []);

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { Duration, Stack, Names } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
@@ -77,6 +78,12 @@ export class CancellerProvider extends Construct {
       // makes no call to Polytomic, so it needs no network of the user's
       timeout: Duration.minutes(1),
     });
+    // An Update learns from its stack's status whether it is a rollback (which must not fail).
+    const stack = Stack.of(this);
+    this.onEventHandler.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['cloudformation:DescribeStacks'],
+      resources: [stack.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${stack.stackName}/*` })],
+    }));
 
     this.isCompleteHandler = new lambda.Function(this, 'IsComplete', {
       ...common,

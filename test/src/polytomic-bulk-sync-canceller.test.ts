@@ -6,7 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { PolytomicAuthMode, PolytomicBulkSyncCanceller, PolytomicBulkSyncCancellerProps } from '../../src';
+import { PolytomicAuthMode, PolytomicBulkSyncCanceller, PolytomicBulkSyncCancellerProps, TimeoutAction } from '../../src';
 
 // ---------------------------------------------------------------------------------------------
 // fixtures
@@ -21,7 +21,7 @@ const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:polytom
 const KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/9b2c6f0e-1d3a-4c5b-8e7f-0a1b2c3d4e5f';
 /** The resource properties the construct documents (ServiceToken and ServiceTimeout come from CustomResource). */
 const DOCUMENTED_PROPERTIES = [
-  'ApiUrl', 'ApiVersion', 'AuthMode', 'GuardedResourcesHash', 'OrganizationId', 'PollIntervalSeconds',
+  'ApiUrl', 'ApiVersion', 'AuthMode', 'GuardedResourcesHash', 'OnTimeout', 'OrganizationId', 'PollIntervalSeconds',
   'PropertiesVersion', 'SecretArn', 'SecretField', 'ServiceTimeout', 'ServiceToken', 'SyncIds', 'TimeoutSeconds',
 ];
 
@@ -150,6 +150,7 @@ describe('defaults', () => {
       ApiVersion: '2025-09-18',
       TimeoutSeconds: '1800',
       PollIntervalSeconds: '15',
+      OnTimeout: 'FAIL',
       GuardedResourcesHash: 'none',
     }));
   });
@@ -577,6 +578,15 @@ describe('IAM least privilege', () => {
     for (const statement of ours) {
       expect(asArray(statement.Resource)).not.toContain('*');
     }
+  });
+
+  test('the onEvent role may describe exactly its own stack (to detect a rollback), nothing else', () => {
+    const { template } = synth();
+    expect(onEventStatements(template)).toEqual([{
+      Action: 'cloudformation:DescribeStacks',
+      Effect: 'Allow',
+      Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudformation:eu-west-1:123456789012:stack/Stack/*']] },
+    }]);
   });
 
   test('the onEvent role gets no secrets or KMS permission', () => {
@@ -1095,5 +1105,16 @@ describe('edge cases', () => {
     [{ secretField: ' apiKey ' }, /secretField " apiKey " has leading or trailing spaces/],
   ])('%p is rejected', (props, message) => {
     expect(errorOf(() => synth(props))).toMatch(message);
+  });
+});
+
+describe('timeout action', () => {
+  test('timeoutAction CONTINUE renders OnTimeout CONTINUE', () => {
+    expect(cancellerProperties(synth({ timeoutAction: TimeoutAction.CONTINUE }).template).OnTimeout).toBe('CONTINUE');
+  });
+
+  test('timedOut is Fn::GetAtt of the custom resource and TimedOut', () => {
+    const { canceller, stack } = synth();
+    expect(stack.resolve(canceller.timedOut)).toEqual({ 'Fn::GetAtt': [logicalId(canceller.resource), 'TimedOut'] });
   });
 });

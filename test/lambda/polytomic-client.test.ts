@@ -1,0 +1,97 @@
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as fc from 'fast-check';
+import { PermanentError, TransientError } from '../../lambda/errors';
+import { Logger } from '../../lambda/logger';
+import { PolytomicClient, idempotencyKey } from '../../lambda/polytomic-client';
+
+/** A loopback server that answers every request with whatever the test sets. */
+let answer: { status: number; contentType: string; body: string } = { status: 200, contentType: 'application/json', body: '{}' };
+const seen: Array<{ url: string; headers: http.IncomingHttpHeaders }> = [];
+const server = http.createServer((req, res) => {
+  seen.push({ url: req.url ?? '', headers: req.headers });
+  res.writeHead(answer.status, { 'content-type': answer.contentType });
+  res.end(answer.body);
+});
+let base: string;
+beforeAll(async () => {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => { await new Promise((resolve) => server.close(resolve)); });
+
+function client(apiUrl = base, retry = false) {
+  const now = Date.now();
+  return new PolytomicClient({
+    apiUrl,
+    apiVersion: '2025-09-18',
+    authorization: 'Bearer k-123456',
+    logger: new Logger(() => undefined),
+    retryDeadline: retry ? now + 60_000 : now, // no time for a retry: one request per call
+    stopBy: now + 60_000,
+    requestTimeoutMs: 2_000,
+  });
+}
+
+describe('PolytomicClient', () => {
+  test('paths are relative to the base URL, so an on-premises host under a prefix works', async () => {
+    answer = { status: 200, contentType: 'application/json', body: '{"data":{}}' };
+    seen.length = 0;
+    await client(`${base}/polytomic/`).getStatus('abc');
+    await client(base).getStatus('abc');
+    expect(seen.map((s) => s.url)).toEqual(['/polytomic/api/bulk/syncs/abc/status', '/api/bulk/syncs/abc/status']);
+    expect(seen[0].headers).toMatchObject({ 'authorization': 'Bearer k-123456', 'x-polytomic-version': '2025-09-18', 'accept': 'application/json' });
+  });
+
+  test('a sync id is escaped into the path', async () => {
+    seen.length = 0;
+    await client().getStatus('../../me?x=1');
+    expect(seen[0].url).toBe('/api/bulk/syncs/..%2F..%2Fme%3Fx%3D1/status');
+  });
+
+  test('property: any status and body ends in a status, or a TransientError or PermanentError, never anything else', async () => {
+    const bodies = fc.oneof(
+      fc.jsonValue().map((v) => JSON.stringify(v)),
+      fc.string(),
+      fc.constantFrom('', '<html><body>502 Bad Gateway</body></html>', '{"data": {', '{"data":{"current_execution":{"id":1,"status":null}}}'),
+    );
+    await fc.assert(fc.asyncProperty(fc.integer({ min: 200, max: 599 }), bodies, fc.constantFrom('application/json', 'text/html'), async (status, body, contentType) => {
+      answer = { status, contentType, body };
+      try {
+        const result = await client().getStatus('248df4b7-aa70-47b8-a036-33ac447e668d');
+        expect(status).toBeLessThan(400);
+        expect(typeof result).toBe('object');
+      } catch (error) {
+        expect(error instanceof TransientError || error instanceof PermanentError).toBe(true);
+        if (status === 401 || status === 403 || status === 404) expect(error).toBeInstanceOf(PermanentError);
+        if (status === 429 || status >= 500) expect(error).toBeInstanceOf(TransientError);
+      }
+    }), { numRuns: 200 });
+  });
+
+  test('a cancel refused with a 4xx is returned for the caller to re-check, not thrown', async () => {
+    answer = { status: 422, contentType: 'application/json', body: '{"status":422,"message":"no running execution"}' };
+    await expect(client().cancel('s', idempotencyKey('a'))).resolves.toEqual({ refused: true, status: 422, message: 'no running execution' });
+  });
+
+  test('no request is started without time left before stopBy', async () => {
+    const now = Date.now();
+    const late = new PolytomicClient({
+      apiUrl: base, apiVersion: 'v', authorization: 'Bearer x', logger: new Logger(() => undefined),
+      retryDeadline: now, stopBy: now + 100, requestTimeoutMs: 5_000,
+    });
+    seen.length = 0;
+    await expect(late.getStatus('s')).rejects.toThrow(/not sent: no time left in this invocation/);
+    expect(seen).toHaveLength(0);
+  });
+});
+
+describe('idempotencyKey', () => {
+  test('is stable for the same parts, distinct for others, and valid for Polytomic (8–255 of [A-Za-z0-9_-])', () => {
+    fc.assert(fc.property(fc.array(fc.string(), { minLength: 1, maxLength: 5 }), fc.array(fc.string(), { minLength: 1, maxLength: 5 }), (a, b) => {
+      expect(idempotencyKey(...a)).toBe(idempotencyKey(...a));
+      expect(idempotencyKey(...a)).toMatch(/^[A-Za-z0-9_-]{8,255}$/);
+      if (a.join('\u0000') !== b.join('\u0000')) expect(idempotencyKey(...a)).not.toBe(idempotencyKey(...b));
+    }));
+  });
+});

@@ -1,0 +1,117 @@
+/**
+ * The fault matrix: what Polytomic (or the network in between) can do wrong, and what the
+ * deployment then does. Each row of the README's failure table is a test here or in
+ * ./lifecycle.ts. Part of the handler suite (../handler.test.ts).
+ */
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SYNC_A, World, deploy, requestsOf, worldDeps } from '../../fixtures/harness';
+
+export function faultScenarios(world: World): void {
+  const requestsTo = (path: RegExp, method?: string) => requestsOf(world, path, method);
+
+  describe('fault matrix', () => {
+    test('429 storm with Retry-After: waits at least as asked each time, then succeeds', async () => {
+      world.sim.addSync({ id: SYNC_A, running: true });
+      world.sim.fault({ method: 'GET', path: /\/status$/, times: 5 }, { type: 'status', status: 429, headers: { 'retry-after': '12' } });
+      const deps = worldDeps();
+      const run = await deploy('Create', world.props({ SyncIds: [SYNC_A] }), deps);
+      expect(run.result?.Data?.[SYNC_A]).toBe('canceled');
+      expect(deps.clock.sleeps.filter((ms) => ms >= 12_000).length).toBeGreaterThanOrEqual(5);
+    });
+
+    test('429 storm without Retry-After: exponential backoff, then succeeds', async () => {
+      world.sim.addSync({ id: SYNC_A, running: true });
+      world.sim.fault({ method: 'GET', path: /\/status$/, times: 6 }, { type: 'status', status: 429 });
+      const deps = worldDeps();
+      const run = await deploy('Create', world.props({ SyncIds: [SYNC_A] }), deps);
+      expect(run.result?.Data?.[SYNC_A]).toBe('canceled');
+      // the simulated jitter draw is 0.5: 250, 500, 1000, 2000, 4000, 8000 ms
+      expect(deps.clock.sleeps.slice(0, 6)).toEqual([250, 500, 1_000, 2_000, 4_000, 8_000]);
+    });
+
+    test('5xx burst (500, 502, 503, 504) on status and cancel: retried, the deployment succeeds', async () => {
+      world.sim.addSync({ id: SYNC_A, running: true });
+      for (const status of [500, 502, 503, 504]) {
+        world.sim.fault({ method: 'GET', path: /\/status$/ }, { type: 'status', status });
+        world.sim.fault({ method: 'POST', path: /\/cancel$/ }, { type: 'status', status });
+      }
+      const run = await deploy('Create', world.props({ SyncIds: [SYNC_A] }), worldDeps());
+      expect(run.error).toBeUndefined();
+      expect(run.result?.Data?.[SYNC_A]).toBe('canceled');
+      expect(world.sim.cancelsApplied(SYNC_A)).toBe(1);
+    });
+
+    test('connection refused until the deadline: fails naming the sync and the network error', async () => {
+      const closed = await closedPort();
+      const run = await deploy('Create', world.props({ SyncIds: [SYNC_A], ApiUrl: `http://127.0.0.1:${closed}`, TimeoutSeconds: '600' }), worldDeps());
+      expect(run.invocations).toBeGreaterThan(1);
+      expect(run.error?.message).toMatch(new RegExp(`timed out after 10 min .*${SYNC_A} last seen unknown \\(last error: GET status failed: .*ECONNREFUSED`));
+    });
+
+    test('a hung connection on every request: each request is cut at the request timeout; the deadline fails the deployment', async () => {
+      world.sim.addSync({ id: SYNC_A, running: true });
+      world.sim.fault({ method: 'GET', path: /\/status$/, times: Infinity }, { type: 'hang' });
+      const run = await deploy('Create', world.props({ SyncIds: [SYNC_A], TimeoutSeconds: '60' }), worldDeps({ requestTimeoutMs: 100 }));
+      expect(run.error?.message).toMatch(/last error: GET status failed: no answer within the request timeout/);
+    });
+
+    test.each([
+      ['truncated JSON', { type: 'malformed' } as const],
+      ['a body without data', { type: 'json', body: { ok: true } } as const],
+      ['data that is not an object', { type: 'json', body: { data: 'running' } } as const],
+      ['a 200 with an empty body', { type: 'json', body: '' } as const],
+    ])('%s is retried like any transient fault', async (_name, fault) => {
+      world.sim.addSync({ id: SYNC_A, running: true });
+      world.sim.fault({ method: 'GET', path: /\/status$/, times: 3 }, fault);
+      const run = await deploy('Create', world.props({ SyncIds: [SYNC_A] }), worldDeps());
+      expect(run.error).toBeUndefined();
+      expect(run.result?.Data?.[SYNC_A]).toBe('canceled');
+    });
+
+    test('missing fields: an execution without id or status is treated as running, cancelled, and waited for', async () => {
+      world.sim.addSync({ id: SYNC_A, running: true });
+      world.sim.fault({ method: 'GET', path: /\/status$/ }, { type: 'json', body: { data: { current_execution: {} } } });
+      const run = await deploy('Create', world.props({ SyncIds: [SYNC_A] }), worldDeps());
+      expect(run.result?.Data?.[SYNC_A]).toBe('canceled');
+      expect(requestsTo(/\/cancel$/, 'POST').length).toBeGreaterThanOrEqual(1);
+    });
+
+    test('an unknown status that never ends: cancelled once, then the deadline fails the deployment naming it', async () => {
+      world.sim.addSync({ id: SYNC_A, statusScript: ['rebalancing'] });
+      const run = await deploy('Create', world.props({ SyncIds: [SYNC_A], TimeoutSeconds: '60' }), worldDeps());
+      expect(run.error?.message).toContain(`${SYNC_A} last seen rebalancing`);
+      expect(requestsTo(/\/cancel$/, 'POST').length).toBeGreaterThanOrEqual(1);
+    });
+
+    test('errors and interrupted are terminal: no cancel, no wait', async () => {
+      world.sim.addSync({ id: SYNC_A, statusScript: ['errors'] });
+      const run = await deploy('Create', world.props({ SyncIds: [SYNC_A] }), worldDeps());
+      expect(run.result?.Data?.[SYNC_A]).toBe('errors');
+      expect(requestsTo(/\/cancel$/)).toHaveLength(0);
+    });
+
+    test('a cancel that keeps failing with 500 while the sync runs: retried until the deadline, which names the sync', async () => {
+      world.sim.addSync({ id: SYNC_A, running: true });
+      world.sim.fault({ method: 'POST', path: /\/cancel$/, times: Infinity }, { type: 'status', status: 500 });
+      const run = await deploy('Create', world.props({ SyncIds: [SYNC_A], TimeoutSeconds: '60' }), worldDeps());
+      expect(run.error?.message).toMatch(new RegExp(`${SYNC_A} last seen running \\(last error: POST cancel answered HTTP 500\\)`));
+    });
+
+    test('a cancel answered 409 (an idle sync, or a duplicate in flight) is re-checked, not failed', async () => {
+      world.sim.addSync({ id: SYNC_A, running: true });
+      world.sim.fault({ method: 'POST', path: /\/cancel$/ }, { type: 'status', status: 422, body: { status: 422, message: 'nothing to cancel' } });
+      const run = await deploy('Create', world.props({ SyncIds: [SYNC_A] }), worldDeps());
+      expect(run.result?.Data?.[SYNC_A]).toBe('canceled');
+    });
+  });
+}
+
+/** A loopback port with nothing listening. */
+async function closedPort(): Promise<number> {
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}

@@ -1,0 +1,37 @@
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { mockClient } from 'aws-sdk-client-mock';
+import { Logger } from '../../lambda/logger';
+import { checkRollback } from '../../lambda/stack-status';
+import { STACK_ID } from '../fixtures/events';
+
+const cfn = mockClient(CloudFormationClient);
+const logger = new Logger(() => undefined);
+
+beforeEach(() => cfn.reset());
+
+describe('checkRollback', () => {
+  test.each([
+    ['UPDATE_ROLLBACK_IN_PROGRESS', 'rollback'],
+    ['ROLLBACK_IN_PROGRESS', 'rollback'],
+    ['IMPORT_ROLLBACK_IN_PROGRESS', 'rollback'],
+    ['UPDATE_IN_PROGRESS', 'no-rollback'],
+    ['UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS', 'no-rollback'],
+    ['CREATE_IN_PROGRESS', 'no-rollback'],
+  ])('%s → %s', async (status, expected) => {
+    cfn.on(DescribeStacksCommand, { StackName: STACK_ID }).resolves({ Stacks: [{ StackName: 'app', StackStatus: status as never, CreationTime: new Date() }] });
+    await expect(checkRollback(STACK_ID, logger)).resolves.toBe(expected);
+  });
+
+  test('an error (throttled, denied, no network) answers unknown instead of throwing', async () => {
+    cfn.on(DescribeStacksCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'Throttling' }));
+    await expect(checkRollback(STACK_ID, logger)).resolves.toBe('unknown');
+  });
+
+  test('the stack is asked for by its id, in its own region', async () => {
+    cfn.on(DescribeStacksCommand).resolves({ Stacks: [] });
+    await checkRollback(STACK_ID, logger);
+    const call = cfn.commandCalls(DescribeStacksCommand)[0];
+    expect(call.args[0].input).toEqual({ StackName: STACK_ID });
+    await expect(call.thisValue.config.region()).resolves.toBe('eu-west-1');
+  });
+});
