@@ -77,8 +77,13 @@ describe('PolytomicClient', () => {
   test('no request is started without time left before stopBy', async () => {
     const now = Date.now();
     const late = new PolytomicClient({
-      apiUrl: base, apiVersion: 'v', authorization: 'Bearer x', logger: new Logger(() => undefined),
-      retryDeadline: now, stopBy: now + 100, requestTimeoutMs: 5_000,
+      apiUrl: base,
+      apiVersion: 'v',
+      authorization: 'Bearer x',
+      logger: new Logger(() => undefined),
+      retryDeadline: now,
+      stopBy: now + 100,
+      requestTimeoutMs: 5_000,
     });
     seen.length = 0;
     await expect(late.getStatus('s')).rejects.toThrow(/not sent: no time left in this invocation/);

@@ -5,7 +5,11 @@
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { isComplete } from '../../../lambda/is-complete';
+import { onEvent } from '../../../lambda/on-event';
+import { SECRET_ARN, cfnEvent, isCompleteEvent, lambdaContext } from '../../fixtures/events';
 import { SYNC_A, World, deploy, requestsOf, worldDeps } from '../../fixtures/harness';
+import { Fault } from '../../simulator/polytomic-simulator';
 
 export function faultScenarios(world: World): void {
   const requestsTo = (path: RegExp, method?: string) => requestsOf(world, path, method);
@@ -98,11 +102,57 @@ export function faultScenarios(world: World): void {
       expect(run.error?.message).toMatch(new RegExp(`${SYNC_A} last seen running \\(last error: POST cancel answered HTTP 500\\)`));
     });
 
-    test('a cancel answered 409 (an idle sync, or a duplicate in flight) is re-checked, not failed', async () => {
+    test('a cancel answered 422 (nothing to cancel any more) is re-checked, not failed', async () => {
       world.sim.addSync({ id: SYNC_A, running: true });
       world.sim.fault({ method: 'POST', path: /\/cancel$/ }, { type: 'status', status: 422, body: { status: 422, message: 'nothing to cancel' } });
       const run = await deploy('Create', world.props({ SyncIds: [SYNC_A] }), worldDeps());
       expect(run.result?.Data?.[SYNC_A]).toBe('canceled');
+    });
+  });
+
+  describe('isComplete never throws on a transient failure: a whole invocation of it answers IsComplete:false', () => {
+    const polytomicFaults: Array<[string, Fault]> = [
+      ['429 with Retry-After', { type: 'status', status: 429, headers: { 'retry-after': '5' } }],
+      ['429 without Retry-After', { type: 'status', status: 429 }],
+      ['408', { type: 'status', status: 408 }],
+      ['500', { type: 'status', status: 500 }],
+      ['502', { type: 'status', status: 502 }],
+      ['503', { type: 'status', status: 503 }],
+      ['504', { type: 'status', status: 504 }],
+      ['an HTML error page', { type: 'html' }],
+      ['truncated JSON', { type: 'malformed' }],
+      ['a body without data', { type: 'json', body: {} }],
+      ['a reset connection', { type: 'reset' }],
+      ['a hung connection', { type: 'hang' }],
+    ];
+    const invokeOnce = async (props: Record<string, unknown>, setup: () => void) => {
+      world.sim.addSync({ id: SYNC_A, running: true });
+      setup();
+      const deps = worldDeps({ requestTimeoutMs: 50 });
+      const event = cfnEvent('Create', world.props({ SyncIds: [SYNC_A], ...props }));
+      const request = isCompleteEvent(event, await onEvent(event, deps));
+      return isComplete(request, lambdaContext(deps.clock), deps);
+    };
+
+    test.each(polytomicFaults)('%s on every status read', async (_name, fault) => {
+      await expect(invokeOnce({}, () => world.sim.fault({ method: 'GET', path: /\/status$/, times: Infinity }, fault))).resolves.toEqual({ IsComplete: false });
+    });
+
+    test.each(polytomicFaults)('%s on every cancel', async (_name, fault) => {
+      await expect(invokeOnce({}, () => world.sim.fault({ method: 'POST', path: /\/cancel$/, times: Infinity }, fault))).resolves.toEqual({ IsComplete: false });
+    });
+
+    test('connection refused', async () => {
+      const port = await closedPort();
+      await expect(invokeOnce({ ApiUrl: `http://127.0.0.1:${port}` }, () => undefined)).resolves.toEqual({ IsComplete: false });
+    });
+
+    test.each(['InternalServiceError', 'ThrottlingException'])('Secrets Manager %s', async (errorType) => {
+      await expect(invokeOnce({}, () => world.secrets.fail(SECRET_ARN, errorType))).resolves.toEqual({ IsComplete: false });
+    });
+
+    test('Secrets Manager access denied while IAM may still be propagating', async () => {
+      await expect(invokeOnce({}, () => world.secrets.fail(SECRET_ARN, 'AccessDeniedException'))).resolves.toEqual({ IsComplete: false });
     });
   });
 }
