@@ -17,6 +17,9 @@ export interface CredentialSource {
 
 export interface ReadOptions {
   readonly logger: Logger;
+  /** the read is abandoned (as a transient failure) if it has not answered by then (epoch ms) */
+  readonly stopBy: number;
+  readonly now?: () => number;
   /**
    * A freshly created role can be denied for a short while, until IAM has propagated;
    * during that window access denied is worth another try.
@@ -25,6 +28,8 @@ export interface ReadOptions {
 }
 
 const clients = new Map<string, SecretsManagerClient>();
+/** The whole read, the SDK's own retries included, ends by then. */
+const READ_TIMEOUT_MS = 20_000;
 
 /** One client per region, created in the secret's own region (taken from its ARN). */
 export function secretsClientFor(secretArn: string): SecretsManagerClient {
@@ -33,7 +38,11 @@ export function secretsClientFor(secretArn: string): SecretsManagerClient {
   const cacheKey = `${region} ${process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? ''}`;
   let client = clients.get(cacheKey);
   if (!client) {
-    client = new SecretsManagerClient(region ? { region } : {});
+    client = new SecretsManagerClient({
+      ...region ? { region } : {},
+      // without these the SDK waits on a silent endpoint (a VPC with no route) indefinitely
+      requestHandler: { connectionTimeout: 3_000, requestTimeout: 5_000 },
+    });
     clients.set(cacheKey, client);
   }
   return client;
@@ -59,8 +68,11 @@ export async function readAuthorization(source: CredentialSource, options: ReadO
 async function readKey(source: CredentialSource, options: ReadOptions): Promise<string> {
   const name = source.secretArn;
   let secretString: string | undefined;
+  const now = options.now ?? Date.now;
+  const budgetMs = Math.min(READ_TIMEOUT_MS, options.stopBy - now());
+  if (budgetMs < 1_000) throw new TransientError(`secret ${name} not read: no time left in this invocation`);
   try {
-    const out = await secretsClientFor(name).send(new GetSecretValueCommand({ SecretId: name }));
+    const out = await secretsClientFor(name).send(new GetSecretValueCommand({ SecretId: name }), { abortSignal: AbortSignal.timeout(budgetMs) });
     secretString = out.SecretString;
     if (secretString === undefined) {
       throw new PermanentError(out.SecretBinary
@@ -97,8 +109,13 @@ async function readKey(source: CredentialSource, options: ReadOptions): Promise<
   }
 
   key = key.trim();
-  if (key === '') throw new PermanentError(`the Polytomic key in secret ${name}${source.secretField ? ` (field "${source.secretField}")` : ''} is empty`);
+  const where = `secret ${name}${source.secretField ? ` (field "${source.secretField}")` : ''}`;
+  if (key === '') throw new PermanentError(`the Polytomic key in ${where} is empty`);
   options.logger.addSecret(key);
+  // a line break or a non-ASCII character cannot go in an HTTP header, and fetch's error would quote the header
+  if (!/^[\x21-\x7e]+$/.test(key)) {
+    throw new PermanentError(`the Polytomic key in ${where} contains spaces, line breaks or non-ASCII characters: store the key alone`);
+  }
   return key;
 }
 
@@ -110,19 +127,22 @@ function classifySecretsError(error: unknown, name: string, accessDeniedIsTransi
     case 'ResourceNotFoundException':
       return new PermanentError(`secret ${name} was not found (in region ${regionOfArn(name) ?? 'of the handler'})`);
     case 'AccessDeniedException':
-      if (/kms/i.test(describe(error))) {
-        return new PermanentError(`secret ${name} could not be decrypted: the handler's role needs kms:Decrypt on the secret's KMS key`);
-      }
-      return accessDeniedIsTransient
-        ? new TransientError(`access to secret ${name} was denied (IAM may still be propagating)`)
-        : new PermanentError(`access to secret ${name} was denied: the handler's role needs secretsmanager:GetSecretValue on it (and, for a secret owned by another account, the secret's resource policy must allow it)`);
     case 'DecryptionFailure':
-    case 'KMSAccessDeniedException':
-      return new PermanentError(`secret ${name} could not be decrypted: the handler's role needs kms:Decrypt on the secret's KMS key`);
+    case 'KMSAccessDeniedException': {
+      const kms = code !== 'AccessDeniedException' || /kms/i.test(describe(error));
+      // a grant made in the same deployment may not have propagated yet
+      if (accessDeniedIsTransient) return new TransientError(`access to secret ${name} was denied (IAM may still be propagating)`);
+      return kms
+        ? new PermanentError(`secret ${name} could not be decrypted: the handler's role needs kms:Decrypt on the secret's KMS key`)
+        : new PermanentError(`access to secret ${name} was denied: the handler's role needs secretsmanager:GetSecretValue on it (and, for a secret owned by another account, the secret's resource policy must allow it)`);
+    }
     case 'InvalidRequestException':
       return new PermanentError(`secret ${name} cannot be read now (it may be scheduled for deletion)`);
     case 'InvalidParameterException':
       return new PermanentError(`secret id ${name} is not valid`);
+    case 'AbortError':
+    case 'TimeoutError':
+      return new TransientError(`reading secret ${name} got no answer in time`);
     default:
       if (httpStatus !== undefined && httpStatus >= 400 && httpStatus < 500 && httpStatus !== 429 && !/Throttl/i.test(code)) {
         return new PermanentError(`reading secret ${name} failed: ${code || 'HTTP ' + httpStatus}`);

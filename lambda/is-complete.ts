@@ -7,7 +7,7 @@
  */
 import { readAuthorization } from './credentials';
 import { PermanentError, classify } from './errors';
-import { HandlerContext, HandlerDeps, IsCompleteRequest, IsCompleteResponse, deploymentError, defaultDeps } from './framework';
+import { DeploymentFailure, HandlerContext, HandlerDeps, IsCompleteRequest, IsCompleteResponse, deploymentError, defaultDeps } from './framework';
 import { Logger } from './logger';
 import { PolytomicClient } from './polytomic-client';
 import { parseProperties } from './properties';
@@ -28,7 +28,11 @@ export const IAM_PROPAGATION_MS = 60_000;
 /** How a request ends when it cannot succeed: fails the deployment, or (rollback, CONTINUE) warns. */
 interface Outcome {
   readonly logger: Logger;
+  /** onEvent found the stack rolling back */
   readonly rollback: boolean;
+  readonly syncIds: readonly string[];
+  /** asks the stack's status again, before anything is failed */
+  readonly recheck: () => Promise<boolean>;
 }
 
 export async function isComplete(event: IsCompleteRequest, context: HandlerContext, deps: HandlerDeps = defaultDeps()): Promise<IsCompleteResponse> {
@@ -37,13 +41,14 @@ export async function isComplete(event: IsCompleteRequest, context: HandlerConte
 
   const started = deps.clock.now();
   const rollback = event[STATE_KEY]?.rollback === true;
-  const outcome: Outcome = { logger, rollback };
+  const recheck = async () => event.RequestType === 'Update' && (await deps.rollbackCheck(event.StackId, logger)) === 'rollback';
   let props: CancellerProperties;
   try {
     props = parseProperties(event.ResourceProperties);
   } catch (error) {
-    return giveUp(outcome, classify(error).message, {});
+    return giveUp({ logger, rollback, syncIds: [], recheck }, classify(error).message, []);
   }
+  const outcome: Outcome = { logger, rollback, syncIds: props.syncIds, recheck };
   const state = readState(event[STATE_KEY], props, started);
   const lambdaEnd = started + context.getRemainingTimeInMillis();
   const invocationEnd = Math.min(lambdaEnd - INVOCATION_SAFETY_MS, state.deadline + ROUND_RESERVE_MS);
@@ -51,9 +56,12 @@ export async function isComplete(event: IsCompleteRequest, context: HandlerConte
 
   let rounds: SyncProgress[] = [];
   try {
+    const stopBy = Math.min(lambdaEnd - STOP_MARGIN_MS, state.deadline + ROUND_RESERVE_MS);
     const authorization = await readAuthorization(props, {
       logger,
       accessDeniedIsTransient: started - state.startedAt < IAM_PROPAGATION_MS,
+      stopBy,
+      now: () => deps.clock.now(),
     });
     const client = new PolytomicClient({
       apiUrl: props.apiUrl,
@@ -61,7 +69,7 @@ export async function isComplete(event: IsCompleteRequest, context: HandlerConte
       authorization,
       logger,
       retryDeadline: Math.min(invocationEnd, state.deadline),
-      stopBy: lambdaEnd - STOP_MARGIN_MS,
+      stopBy,
       requestTimeoutMs: deps.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
       clock: deps.clock,
     });
@@ -73,7 +81,7 @@ export async function isComplete(event: IsCompleteRequest, context: HandlerConte
       rounds = await watcher.pollAll(props.syncIds);
       if (rounds.every((p) => p.done)) {
         logger.info('every bulk sync is terminal', { outcome: Object.fromEntries(rounds.map((p) => [p.syncId, p.status])) });
-        return { IsComplete: true, Data: outcomeData(rounds, false) };
+        return { IsComplete: true, Data: outcomeData(props.syncIds, rounds, false) };
       }
       const plan = planNextPoll({
         now: deps.clock.now(),
@@ -92,8 +100,9 @@ export async function isComplete(event: IsCompleteRequest, context: HandlerConte
       }
     }
   } catch (error) {
+    if (error instanceof DeploymentFailure) throw error;
     const failure = classify(error);
-    if (failure instanceof PermanentError) return giveUp(outcome, failure.message, outcomeData(rounds, false));
+    if (failure instanceof PermanentError) return giveUp(outcome, failure.message, rounds);
     // only the key read throws a transient error; polls report theirs in their progress
     if (deps.clock.now() < state.deadline) {
       logger.warn('could not read the key, will try again', { reason: failure.message });
@@ -103,23 +112,24 @@ export async function isComplete(event: IsCompleteRequest, context: HandlerConte
   }
 }
 
-function onDeadline(outcome: Outcome, props: CancellerProperties, rounds: SyncProgress[], reason?: string): IsCompleteResponse {
+async function onDeadline(outcome: Outcome, props: CancellerProperties, rounds: SyncProgress[], reason?: string): Promise<IsCompleteResponse> {
   const pending = rounds.filter((p) => !p.done);
   const minutes = Math.round(props.timeoutMs / 60_000);
   const details = pending.length > 0 ? describePending(pending) : reason ?? 'no status could be read';
-  const message = `timed out after ${outcome.rollback ? 'the rollback wait' : `${minutes} min`} waiting for ${pending.length || props.syncIds.length} of ${props.syncIds.length} Polytomic bulk sync(s) to stop: ${details}`;
+  const waited = outcome.rollback ? 'the rollback wait' : `${minutes} min`;
+  const message = `timed out after ${waited} waiting for ${pending.length || props.syncIds.length} of ${props.syncIds.length} Polytomic bulk sync(s) to stop: ${details}`;
   if (props.onTimeout === 'CONTINUE' && !outcome.rollback) {
     outcome.logger.warn('deadline passed; the deployment continues, as configured', { reason: message });
-    return { IsComplete: true, Data: outcomeData(rounds, true) };
+    return { IsComplete: true, Data: outcomeData(props.syncIds, rounds, true) };
   }
-  return giveUp(outcome, message, outcomeData(rounds, true));
+  return giveUp(outcome, message, rounds, true);
 }
 
 /** Fails the deployment with `message`, or during a rollback warns and lets it go on. */
-function giveUp(outcome: Outcome, message: string, data: Record<string, string>): IsCompleteResponse {
-  if (outcome.rollback) {
+async function giveUp(outcome: Outcome, message: string, rounds: SyncProgress[], timedOut = false): Promise<IsCompleteResponse> {
+  if (outcome.rollback || await outcome.recheck()) {
     outcome.logger.warn('rollback: giving up on the bulk syncs; the rollback goes on', { reason: message });
-    return { IsComplete: true, Data: { ...data, Summary: 'rollback: not confirmed' } };
+    return { IsComplete: true, Data: { ...outcomeData(outcome.syncIds, rounds, timedOut), Summary: 'rollback: not confirmed' } };
   }
   outcome.logger.error('failed', { reason: message });
   throw deploymentError(message, outcome.logger);
@@ -130,13 +140,17 @@ function describePending(pending: SyncProgress[]): string {
   return shown.join('; ') + (pending.length > shown.length ? `; and ${pending.length - shown.length} more` : '');
 }
 
-/** The custom resource's attributes: each sync's final status, plus a summary. */
-function outcomeData(rounds: SyncProgress[], timedOut: boolean): Record<string, string> {
+/**
+ * The custom resource's attributes: each sync's final status (every sync, so that no
+ * `finalStatusOf` reference breaks, `unknown` if it was never read), plus a summary.
+ */
+function outcomeData(syncIds: readonly string[], rounds: SyncProgress[], timedOut: boolean): Record<string, string> {
   const data: Record<string, string> = {};
   const counts = new Map<string, number>();
-  for (const p of rounds) {
-    data[p.syncId] = p.status;
-    counts.set(p.status, (counts.get(p.status) ?? 0) + 1);
+  for (const id of syncIds) {
+    const status = rounds.find((p) => p.syncId === id)?.status ?? 'unknown';
+    data[id] = status;
+    counts.set(status, (counts.get(status) ?? 0) + 1);
   }
   data.TimedOut = String(timedOut);
   data.Summary = [...counts].map(([status, n]) => `${n} ${status}`).join(', ') || 'no status read';

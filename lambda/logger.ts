@@ -25,10 +25,16 @@ export class Logger {
 
   /** Never print `value` (and its obvious encodings) again. */
   addSecret(value: string): void {
-    if (value.length < 4) return; // a tiny value would redact ordinary words
-    this.secrets.add(value);
-    this.secrets.add(Buffer.from(value).toString('base64'));
-    this.secrets.add(JSON.stringify(value).slice(1, -1));
+    const variants = [
+      value,
+      Buffer.from(value).toString('base64'),
+      JSON.stringify(value).slice(1, -1),
+      // error descriptions fold white space, which would hide a value that contains some
+      value.replace(/\s+/g, ' '),
+      ...value.split(/\s+/).filter((part) => part.length >= 8),
+    ];
+    // a tiny value would redact ordinary words
+    for (const variant of variants) if (variant.trim().length >= 4) this.secrets.add(variant);
   }
 
   /** `text` with every known secret replaced; for errors that leave the handler too. */

@@ -1,7 +1,7 @@
 /**
- * onEvent: fixes the deadline and learns whether this is a rollback. It makes no call to
- * Polytomic, so nothing transient there can fail it; the work happens in isComplete, which
- * the framework calls straight after.
+ * onEvent: fixes the deadline and, for an Update, learns from the stack's status whether it
+ * is a rollback. It makes no call to Polytomic, so no Polytomic fault can fail it; that work
+ * happens in isComplete, which the framework calls straight after.
  */
 import { createHash } from 'node:crypto';
 import { classify } from './errors';
@@ -23,10 +23,10 @@ export async function onEvent(event: OnEventRequest, deps: HandlerDeps = default
     return { PhysicalResourceId: event.PhysicalResourceId };
   }
 
-  // A rollback must never fail: it then only tries, for a shorter while, and warns. An
-  // Update whose stack status cannot be read is treated the same way: a failed rollback
-  // (UPDATE_ROLLBACK_FAILED) is worse than a deployment that was not held.
-  const rollback = event.RequestType === 'Update' && (await deps.rollbackCheck(event.StackId, logger)) !== 'no-rollback';
+  // A rollback must never fail: it then only tries, for a shorter while, and warns. When
+  // the status cannot be read this is a normal Update; isComplete asks again before it
+  // fails anything.
+  const rollback = event.RequestType === 'Update' && (await deps.rollbackCheck(event.StackId, logger)) === 'rollback';
   const physicalResourceId = event.RequestType === 'Create'
     ? `polytomic-canceller-${createHash('sha256').update(`${event.StackId}/${event.LogicalResourceId}`).digest('hex').slice(0, 16)}`
     : event.PhysicalResourceId;

@@ -68,14 +68,25 @@ export class PolytomicClient {
   /**
    * `POST /api/bulk/syncs/{id}/cancel`, which only queues the cancel. A 4xx other than an
    * auth failure is returned, not thrown: the caller re-reads the status to learn why.
+   *
+   * `keyFor(n)` gives the `Idempotency-Key` after `n` answered attempts. A retry after a lost
+   * answer (network error, timeout) or a 409 (the first request still in flight) reuses the
+   * key, so Polytomic applies the cancel once; a retry after an error answer needs a new
+   * key, because Polytomic stores that answer and would replay it for the old one.
    */
-  async cancel(syncId: string, requestKey: string): Promise<true | CancelRefused> {
-    const res = await this.request('POST', `/api/bulk/syncs/${encodeURIComponent(syncId)}/cancel`, 'POST cancel', syncId, requestKey);
+  async cancel(syncId: string, keyFor: (answered: number) => string): Promise<true | CancelRefused> {
+    const res = await this.request('POST', `/api/bulk/syncs/${encodeURIComponent(syncId)}/cancel`, 'POST cancel', syncId, keyFor);
     if (res.status >= 400) return { refused: true, status: res.status, message: errorMessageOf(res.body) };
     return true;
   }
 
-  private async request(method: 'GET' | 'POST', path: string, label: string, syncId: string, requestKey?: string): Promise<{ status: number; body: unknown }> {
+  private async request(
+    method: 'GET' | 'POST',
+    path: string,
+    label: string,
+    syncId: string,
+    keyFor?: (answered: number) => string,
+  ): Promise<{ status: number; body: unknown }> {
     // relative to the base URL, so an on-premises host served under a path prefix works too
     const url = new URL(path.replace(/^\/+/, ''), this.options.apiUrl.replace(/\/+$/, '') + '/');
     const headers: Record<string, string> = {
@@ -84,10 +95,9 @@ export class PolytomicClient {
       'Accept': 'application/json',
       'User-Agent': 'cdk-polytomic',
     };
-    // the same key on every retry of this request, so Polytomic applies it once
-    if (requestKey) headers['Idempotency-Key'] = requestKey;
-
+    let answered = 0;
     for (let attempt = 0; ; attempt++) {
+      if (keyFor) headers['Idempotency-Key'] = keyFor(answered);
       const timeoutMs = Math.min(this.requestTimeoutMs, this.options.stopBy - this.clock.now());
       if (timeoutMs < Math.min(MIN_REQUEST_TIME_MS, this.requestTimeoutMs)) throw new TransientError(`${label} not sent: no time left in this invocation`);
       let failure: TransientError;
@@ -103,6 +113,7 @@ export class PolytomicClient {
         if (!isTransientStatus(response.status)) {
           return { status: response.status, body: parseJson(text, response.status, label) };
         }
+        if (response.status !== 409) answered++;
         failure = new TransientError(
           `${label} answered HTTP ${response.status}`,
           parseRetryAfter(response.headers.get('retry-after'), this.clock.now()),
@@ -133,7 +144,9 @@ function parseJson(text: string, status: number, label: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
-    // a proxy's HTML page or a truncated body: the next attempt may be fine
+    // an error status says enough without its body
+    if (status >= 400) return undefined;
+    // a proxy's page or a truncated body in place of an answer: the next attempt may be fine
     throw new TransientError(`${label} answered HTTP ${status} with a body that is not JSON`);
   }
 }

@@ -9,6 +9,9 @@ import { Logger } from './logger';
 
 export type RollbackCheck = 'rollback' | 'no-rollback' | 'unknown';
 
+const ATTEMPTS = 3;
+const ATTEMPT_TIMEOUT_MS = 5_000;
+
 let client: CloudFormationClient | undefined;
 
 /** `arn:aws:cloudformation:<region>:<account>:stack/<name>/<id>` → region. */
@@ -17,17 +20,27 @@ function regionOfStackId(stackId: string): string | undefined {
   return parts.length >= 6 && parts[2] === 'cloudformation' && parts[3] ? parts[3] : undefined;
 }
 
-export async function checkRollback(stackId: string, logger: Logger): Promise<RollbackCheck> {
-  try {
-    client ??= new CloudFormationClient({ region: regionOfStackId(stackId) });
-    const out = await client.send(new DescribeStacksCommand({ StackName: stackId }));
-    const status = out.Stacks?.[0]?.StackStatus ?? '';
-    // UPDATE_ROLLBACK_IN_PROGRESS, ROLLBACK_IN_PROGRESS, IMPORT_ROLLBACK_IN_PROGRESS
-    const rollingBack = status.endsWith('ROLLBACK_IN_PROGRESS');
-    logger.info('stack status read', { stackStatus: status, rollback: rollingBack });
-    return rollingBack ? 'rollback' : 'no-rollback';
-  } catch (error) {
-    logger.warn('could not read the stack status', { reason: describe(error) });
-    return 'unknown';
+/** Reads the stack's status, a few times if need be (throttling, a grant still propagating); about 20 s at most. */
+export async function checkRollback(stackId: string, logger: Logger, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Promise<RollbackCheck> {
+  client ??= new CloudFormationClient({
+    region: regionOfStackId(stackId),
+    maxAttempts: 1, // retried below, within a bounded time
+    requestHandler: { connectionTimeout: 2_000, requestTimeout: ATTEMPT_TIMEOUT_MS },
+  });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const out = await client.send(new DescribeStacksCommand({ StackName: stackId }), { abortSignal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS) });
+      const status = out.Stacks?.[0]?.StackStatus ?? '';
+      // UPDATE_ROLLBACK_IN_PROGRESS, ROLLBACK_IN_PROGRESS, IMPORT_ROLLBACK_IN_PROGRESS
+      const rollingBack = status.endsWith('ROLLBACK_IN_PROGRESS');
+      logger.info('stack status read', { stackStatus: status, rollback: rollingBack });
+      return rollingBack ? 'rollback' : 'no-rollback';
+    } catch (error) {
+      if (attempt >= ATTEMPTS) {
+        logger.warn('could not read the stack status', { reason: describe(error), attempts: attempt });
+        return 'unknown';
+      }
+      await sleep(1_000 * attempt);
+    }
   }
 }

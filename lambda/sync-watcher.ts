@@ -19,12 +19,19 @@ export interface SyncProgress {
   readonly lastError?: string;
 }
 
+/** What this invocation did about the current execution of one sync. */
 interface CancelMemory {
-  executionId: string;
-  /** `canceling` was seen since the cancel was sent: a later `running` means it did not take */
-  sawCanceling: boolean;
+  readonly executionId: string;
+  /** cancels sent for this execution; each is a logical request with keys of its own */
   sent: number;
+  /** polls since the last cancel that did not show `canceling` */
+  pollsSinceCancel: number;
+  /** `canceling` was seen since the last cancel: a later `running` means it did not take */
+  sawCanceling: boolean;
 }
+
+/** A cancel that shows no effect after this many polls is sent again (with a new key). */
+export const RESEND_AFTER_POLLS = 3;
 
 export const MAX_CONCURRENT_SYNCS = 4;
 
@@ -78,35 +85,45 @@ export class SyncWatcher {
       return { syncId, done: true, status, executionId: finished?.id };
     }
 
-    const memory = this.cancels.get(syncId);
+    let memory = this.cancels.get(syncId);
+    if (memory?.executionId !== current.id) {
+      memory = { executionId: current.id, sent: 0, pollsSinceCancel: 0, sawCanceling: false };
+      this.cancels.set(syncId, memory);
+    }
     if (current.status === 'canceling') {
-      if (memory && memory.executionId === current.id) memory.sawCanceling = true;
+      memory.sawCanceling = true;
       log.info('waiting for the cancel to finish', { status: current.status, executionId: current.id });
       return { syncId, done: false, status: current.status, executionId: current.id };
     }
 
-    // running, or any state that is not known to be terminal (a future status, too)
-    const sameRequest = memory !== undefined && memory.executionId === current.id && !memory.sawCanceling;
-    if (sameRequest) {
+    // running, or any state not known to be terminal (a future status, too). A cancel is
+    // (re)sent when none was, when the execution went back to running after `canceling`, or
+    // when the last one showed no effect for a few polls (accepted before the run started).
+    const resend = memory.sent === 0 || memory.sawCanceling || memory.pollsSinceCancel >= RESEND_AFTER_POLLS;
+    if (!resend) {
+      memory.pollsSinceCancel++;
       log.info('waiting for the queued cancel', { status: current.status, executionId: current.id });
       return { syncId, done: false, status: current.status, executionId: current.id };
     }
-    const sent = (memory?.executionId === current.id ? memory.sent : 0) + 1;
-    const key = idempotencyKey(this.requestScope, syncId, current.id, String(sent));
+    memory.sent++;
+    memory.pollsSinceCancel = 0;
+    memory.sawCanceling = false;
+    const logical = [this.requestScope, syncId, current.id, String(memory.sent)];
     let answer: Awaited<ReturnType<PolytomicClient['cancel']>>;
     try {
-      answer = await this.client.cancel(syncId, key);
+      answer = await this.client.cancel(syncId, (answered) => idempotencyKey(...logical, String(answered)));
     } catch (error) {
       const failure = classify(error);
       if (failure instanceof PermanentError) throw failure;
+      memory.pollsSinceCancel = RESEND_AFTER_POLLS; // try again at the next round
       log.warn('cancel failed, will try again', { reason: failure.message, executionId: current.id });
       return { syncId, done: false, status: current.status, executionId: current.id, lastError: failure.message };
     }
     if (answer === true) {
-      this.cancels.set(syncId, { executionId: current.id, sawCanceling: false, sent });
-      log.info('cancel requested', { status: current.status, executionId: current.id, attempt: sent });
+      log.info('cancel requested', { status: current.status, executionId: current.id, attempt: memory.sent });
     } else {
       // most often the execution ended between the two calls; the next status read tells
+      memory.pollsSinceCancel = RESEND_AFTER_POLLS; // if it still runs, cancel again at once
       log.warn('cancel refused, will read the status again', { httpStatus: answer.status, reason: answer.message, executionId: current.id });
     }
     return { syncId, done: false, status: current.status, executionId: current.id };

@@ -201,8 +201,8 @@ export class PolytomicBulkSyncCanceller extends Construct {
   readonly timedOut: string;
 
   private readonly guarded: IConstruct[] = [];
+  /** what the canceller depends on: guarding any of it would be a dependency cycle */
   private readonly prerequisites: IConstruct[] = [];
-  private readonly vpc?: ec2.IVpc;
 
   constructor(scope: Construct, id: string, props: PolytomicBulkSyncCancellerProps) {
     super(scope, id);
@@ -237,7 +237,9 @@ export class PolytomicBulkSyncCanceller extends Construct {
     const timeoutSeconds = secondsOf('timeout', timeout);
     const pollIntervalSeconds = secondsOf('pollInterval', pollInterval);
     this.syncIds = [...props.syncIds];
-    this.vpc = props.vpc;
+    for (const used of [props.vpc, ...props.securityGroups ?? [], props.logGroup, props.secret, props.secret.encryptionKey]) {
+      if (used) this.prerequisites.push(used);
+    }
     const provider = CancellerProvider.getOrCreate(this, {
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,
@@ -270,8 +272,8 @@ export class PolytomicBulkSyncCanceller extends Construct {
         GuardedResourcesHash: Lazy.string({ produce: () => this.guardedHash() }),
       },
     });
-    // the role's permissions must exist before the handler runs
-    this.resource.node.addDependency(provider.isCompleteHandler.role ?? provider.isCompleteHandler);
+    // the roles' permissions must exist before the handlers run
+    this.resource.node.addDependency(provider.isCompleteHandler, provider.onEventHandler);
     this.summary = this.resource.getAttString('Summary');
     this.timedOut = this.resource.getAttString('TimedOut');
 
@@ -291,9 +293,8 @@ export class PolytomicBulkSyncCanceller extends Construct {
         throw new Error(`executeBefore(${scope.node.path}): that scope contains the canceller ${this.node.path} itself; pass the constructs to guard instead`);
       }
       // the canceller already waits for these: guarding them too would be a dependency cycle
-      const needed = [...this.prerequisites, ...this.vpc ? [this.vpc] : []];
-      if (needed.some((p) => p === scope || p.node.findAll().includes(scope) || scope.node.findAll().includes(p))) {
-        throw new Error(`executeBefore(${scope.node.path}): the canceller ${this.node.path} depends on it (executeAfter or its vpc), so it cannot also wait for the canceller`);
+      if (this.prerequisites.some((p) => overlaps(p, scope))) {
+        throw new Error(`executeBefore(${scope.node.path}): the canceller ${this.node.path} depends on it (executeAfter, or its vpc, security groups, log group or secret), so it cannot also wait for the canceller`);
       }
       scope.node.addDependency(this);
       this.guarded.push(scope);
@@ -303,7 +304,7 @@ export class PolytomicBulkSyncCanceller extends Construct {
   /** Makes this canceller wait for `scopes`: it runs only after they are deployed. */
   executeAfter(...scopes: Construct[]): void {
     for (const scope of scopes) {
-      if (this.guarded.some((g) => g === scope || g.node.findAll().includes(scope) || scope.node.findAll().includes(g))) {
+      if (this.guarded.some((g) => overlaps(g, scope))) {
         throw new Error(`executeAfter(${scope.node.path}): it already waits for the canceller ${this.node.path} (executeBefore), so the canceller cannot wait for it`);
       }
       this.prerequisites.push(scope);
@@ -347,6 +348,11 @@ export class PolytomicBulkSyncCanceller extends Construct {
     }
     return this.guarded.length === 0 ? 'none' : hash.digest('hex').slice(0, 32);
   }
+}
+
+/** One construct is, contains or lies inside the other. */
+function overlaps(a: IConstruct, b: IConstruct): boolean {
+  return a === b || a.node.findAll().includes(b) || b.node.findAll().includes(a);
 }
 
 /**

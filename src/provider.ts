@@ -56,6 +56,9 @@ export class CancellerProvider extends Construct {
     super(scope, id);
 
     this.logGroup = config.logGroup ?? new logs.LogGroup(this, 'Logs', {
+      // the /aws/vendedlogs/ prefix lets the waiter state machine deliver logs here without
+      // growing the account's CloudWatch Logs resource policy
+      logGroupName: `/aws/vendedlogs/cdk-polytomic/${Names.uniqueResourceName(this, { maxLength: 200 })}`,
       retention: config.logRetention ?? logs.RetentionDays.ONE_MONTH,
     });
 

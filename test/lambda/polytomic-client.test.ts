@@ -71,7 +71,7 @@ describe('PolytomicClient', () => {
 
   test('a cancel refused with a 4xx is returned for the caller to re-check, not thrown', async () => {
     answer = { status: 422, contentType: 'application/json', body: '{"status":422,"message":"no running execution"}' };
-    await expect(client().cancel('s', idempotencyKey('a'))).resolves.toEqual({ refused: true, status: 422, message: 'no running execution' });
+    await expect(client().cancel('s', () => idempotencyKey('a'))).resolves.toEqual({ refused: true, status: 422, message: 'no running execution' });
   });
 
   test('no request is started without time left before stopBy', async () => {

@@ -59,6 +59,25 @@ export function credentialScenarios(world: World): void {
       expect(run.error?.message).toMatch(/is empty/);
     });
 
+    test('a key with a line break inside: fails at once, and no part of the key shows anywhere', async () => {
+      world.sim.addSync({ id: SYNC_A });
+      world.secrets.putSecret(SECRET_ARN, { SecretString: '8e5dcfdd-DO-NOT-LOG\n-a136-119e1254847b' });
+      const deps = worldDeps();
+      const run = await deploy('Create', world.props({ SyncIds: [SYNC_A] }), deps);
+      expect(run.error?.message).toBe(`the Polytomic key in secret ${SECRET_ARN} contains spaces, line breaks or non-ASCII characters: store the key alone`);
+      expect(run.invocations).toBe(1);
+      expect([...deps.lines, run.error?.message].join('\n')).not.toMatch(/119e1254847b|8e5dcfdd/);
+      expect(world.sim.requests).toHaveLength(0);
+    });
+
+    test('KMS decrypt denied right after deployment is retried (the grant may be propagating), then succeeds', async () => {
+      world.sim.addSync({ id: SYNC_A });
+      world.secrets.fail(SECRET_ARN, 'DecryptionFailure', 2);
+      const run = await deploy('Create', world.props({ SyncIds: [SYNC_A] }), worldDeps());
+      expect(run.error).toBeUndefined();
+      expect(run.invocations).toBe(3);
+    });
+
     test('not JSON while secretField is set: fails naming the field', async () => {
       world.sim.addSync({ id: SYNC_A });
       const run = await deploy('Create', world.props({ SyncIds: [SYNC_A], SecretField: 'apiKey' }), worldDeps());

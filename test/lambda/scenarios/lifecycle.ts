@@ -182,15 +182,46 @@ export function lifecycleScenarios(world: World): void {
       expect(run.result?.Data?.[SYNC_A]).toBe('canceled');
     });
 
-    test('a cancel retried after a 503 keeps its Idempotency-Key and is applied once', async () => {
+    test('a cancel retried after a lost answer (reset) keeps its Idempotency-Key and is applied once', async () => {
       world.sim.addSync({ id: SYNC_A, running: true });
-      world.sim.fault({ method: 'POST', path: /\/cancel$/, times: 2 }, { type: 'status', status: 503 });
+      world.sim.fault({ method: 'POST', path: /\/cancel$/, times: 2 }, { type: 'reset' });
       const run = await deploy('Create', world.props({ SyncIds: [SYNC_A] }), worldDeps());
       expect(run.result?.Data?.[SYNC_A]).toBe('canceled');
       const cancels = requestsTo(/\/cancel$/, 'POST');
       expect(cancels).toHaveLength(3);
       expect(new Set(cancels.map((c) => c.headers['idempotency-key'])).size).toBe(1);
       expect(world.sim.cancelsApplied(SYNC_A)).toBe(1);
+    });
+
+    test('a cancel answered 500 (which Polytomic stores and would replay) is retried with a new key, and gets through', async () => {
+      world.sim.addSync({ id: SYNC_A, running: true });
+      world.sim.fault({ method: 'POST', path: /\/cancel$/ }, { type: 'status', status: 500, storeOutcome: true });
+      const run = await deploy('Create', world.props({ SyncIds: [SYNC_A] }), worldDeps());
+      expect(run.result?.Data?.[SYNC_A]).toBe('canceled');
+      const cancels = requestsTo(/\/cancel$/, 'POST');
+      expect(cancels).toHaveLength(2);
+      expect(cancels[0].headers['idempotency-key']).not.toBe(cancels[1].headers['idempotency-key']);
+      expect(cancels.filter((c) => c.replayed)).toHaveLength(0);
+      expect(world.sim.cancelsApplied(SYNC_A)).toBe(1);
+    });
+
+    test('a cancel refused with a stored 422 while the run goes on: the next cancel uses a new key at the next round', async () => {
+      world.sim.addSync({ id: SYNC_A, running: true });
+      world.sim.fault({ method: 'POST', path: /\/cancel$/ }, { type: 'status', status: 422, storeOutcome: true });
+      const run = await deploy('Create', world.props({ SyncIds: [SYNC_A] }), worldDeps());
+      expect(run.result?.Data?.[SYNC_A]).toBe('canceled');
+      expect(run.invocations).toBe(1);
+      const keys = requestsTo(/\/cancel$/, 'POST').map((c) => c.headers['idempotency-key']);
+      expect(keys).toHaveLength(2);
+      expect(new Set(keys).size).toBe(2);
+    });
+
+    test('a cancel accepted but without effect (no canceling after 3 polls) is sent again', async () => {
+      world.sim.addSync({ id: SYNC_A, statusScript: ['scheduled', 'running', 'running', 'running', 'running', 'canceling', 'canceled'] });
+      const run = await deploy('Create', world.props({ SyncIds: [SYNC_A] }), worldDeps());
+      expect(run.result?.Data?.[SYNC_A]).toBe('canceled');
+      expect(run.invocations).toBe(1);
+      expect(requestsTo(/\/cancel$/, 'POST')).toHaveLength(2);
     });
 
     test('a cancel whose answer was lost (hung) is replayed, not applied twice', async () => {

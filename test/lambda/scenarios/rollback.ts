@@ -62,12 +62,24 @@ export function rollbackScenarios(world: World): void {
       expect(world.sim.requests).toHaveLength(0);
     });
 
-    test('an Update whose stack status cannot be read is treated as a rollback (never fails)', async () => {
+    test('an Update whose stack status cannot be read is a normal Update: it fails when it must', async () => {
       world.sim.addSync({ id: SYNC_A, running: true });
       world.sim.fault({ path: /\/status$/, times: Infinity }, { type: 'status', status: 401 });
-      const { deps } = rollbackDeps('unknown');
+      const { deps, calls } = rollbackDeps('unknown');
+      const run = await deploy('Update', world.props({ SyncIds: [SYNC_A] }), deps);
+      expect(run.error?.message).toMatch(/HTTP 401/);
+      // asked in onEvent, and again before failing
+      expect(calls).toHaveLength(2);
+    });
+
+    test('a rollback that onEvent could not see is caught by the second look, before anything fails', async () => {
+      world.sim.addSync({ id: SYNC_A, running: true });
+      world.sim.fault({ path: /\/status$/, times: Infinity }, { type: 'status', status: 401 });
+      const answers: RollbackCheck[] = ['unknown', 'rollback'];
+      const deps = worldDeps({ rollbackCheck: async () => answers.shift() ?? 'rollback' });
       const run = await deploy('Update', world.props({ SyncIds: [SYNC_A] }), deps);
       expect(run.error).toBeUndefined();
+      expect(run.result?.Data).toEqual({ [SYNC_A]: 'unknown', TimedOut: 'false', Summary: 'rollback: not confirmed' });
     });
 
     test('the same failure in a normal Update fails the deployment', async () => {

@@ -3,6 +3,8 @@
  * timeout with a message that names what is still running, and that message stays small.
  * Part of the handler suite (../handler.test.ts).
  */
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { INVOCATION_SAFETY_MS, STOP_MARGIN_MS, isComplete } from '../../../lambda/is-complete';
 import { onEvent } from '../../../lambda/on-event';
 import { STATE_KEY } from '../../../lambda/types';
@@ -25,6 +27,30 @@ export function timingScenarios(world: World): void {
       expect(result).toEqual({ IsComplete: false });
       // sequentially, 25 syncs / 4 at a time × 1 s would be 7 s; the stop margin (10 s) caps it at ~4 s
       expect(elapsed).toBeLessThan(lambdaTimeoutMs - STOP_MARGIN_MS + 1_500);
+    });
+
+    test('Secrets Manager never answering: the read is abandoned in time and the invocation answers IsComplete:false', async () => {
+      world.sim.addSync({ id: SYNC_A, running: true });
+      const silent = http.createServer(() => undefined); // accepts, never answers
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+      const saved = process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER;
+      process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+      try {
+        const clock = new HybridClock();
+        const deps = { ...testDeps(clock), requestTimeoutMs: 1_000 };
+        const event = cfnEvent('Create', world.props({ SyncIds: [SYNC_A] }));
+        const request = isCompleteEvent(event, await onEvent(event, deps));
+        const lambdaTimeoutMs = 14_000;
+        const started = Date.now();
+        const result = await isComplete(request, lambdaContext(clock, lambdaTimeoutMs), deps);
+        expect(result).toEqual({ IsComplete: false });
+        expect(Date.now() - started).toBeLessThan(lambdaTimeoutMs - STOP_MARGIN_MS + 1_500);
+        expect(deps.lines.join('\n')).toMatch(/could not read the key, will try again/);
+      } finally {
+        process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = saved;
+        silent.closeAllConnections();
+        await new Promise((resolve) => silent.close(resolve));
+      }
     });
 
     test('a long wait: each invocation returns a safe margin before its Lambda timeout, and polls are pollInterval apart', async () => {
