@@ -92,7 +92,7 @@ export async function isComplete(event: IsCompleteRequest, context: HandlerConte
         frameworkIntervalMs: deps.frameworkIntervalMs,
         roundReserveMs: ROUND_RESERVE_MS,
       });
-      if (plan.kind === 'deadline') return onDeadline(outcome, props, rounds);
+      if (plan.kind === 'deadline') return await onDeadline(outcome, props, rounds);
       await deps.clock.sleep(plan.waitMs);
       if (plan.kind === 'yield') {
         logger.info('still waiting', { pending: rounds.filter((p) => !p.done).map((p) => `${p.syncId}: ${p.status}`) });

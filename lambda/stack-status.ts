@@ -21,7 +21,11 @@ function regionOfStackId(stackId: string): string | undefined {
 }
 
 /** Reads the stack's status, a few times if need be (throttling, a grant still propagating); about 20 s at most. */
-export async function checkRollback(stackId: string, logger: Logger, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Promise<RollbackCheck> {
+export async function checkRollback(
+  stackId: string,
+  logger: Logger,
+  sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms)),
+): Promise<RollbackCheck> {
   client ??= new CloudFormationClient({
     region: regionOfStackId(stackId),
     maxAttempts: 1, // retried below, within a bounded time

@@ -22,9 +22,19 @@ describe('checkRollback', () => {
     await expect(checkRollback(STACK_ID, logger)).resolves.toBe(expected);
   });
 
-  test('an error (throttled, denied, no network) answers unknown instead of throwing', async () => {
+  test('an error (throttled, denied, no network) is tried 3 times, then answers unknown instead of throwing', async () => {
     cfn.on(DescribeStacksCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'Throttling' }));
-    await expect(checkRollback(STACK_ID, logger)).resolves.toBe('unknown');
+    const waits: number[] = [];
+    await expect(checkRollback(STACK_ID, logger, async (ms) => { waits.push(ms); })).resolves.toBe('unknown');
+    expect(cfn.commandCalls(DescribeStacksCommand)).toHaveLength(3);
+    expect(waits).toEqual([1_000, 2_000]);
+  });
+
+  test('a passing error (a grant still propagating) is retried', async () => {
+    cfn.on(DescribeStacksCommand)
+      .rejectsOnce(Object.assign(new Error('not authorized'), { name: 'AccessDenied' }))
+      .resolves({ Stacks: [{ StackName: 'app', StackStatus: 'UPDATE_ROLLBACK_IN_PROGRESS', CreationTime: new Date() }] });
+    await expect(checkRollback(STACK_ID, logger, async () => undefined)).resolves.toBe('rollback');
   });
 
   test('the stack is asked for by its id, in its own region', async () => {
