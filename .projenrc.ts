@@ -34,6 +34,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-secrets-manager',
     '@types/aws-lambda',
     'aws-sdk-client-mock',
+    'cdk-nag@^2',
     'fast-check',
   ],
 
@@ -97,6 +98,7 @@ project.addPackageIgnore('/lambda/');
 project.addPackageIgnore('/example/');
 project.addPackageIgnore('/test/');
 project.addPackageIgnore('/.ci/');
+project.addPackageIgnore('/rosetta/');
 
 // jest transpiles only; type-check the tests (and, through imports, lambda/) first.
 project.testTask.prependExec('tsc -p test/tsconfig.json');

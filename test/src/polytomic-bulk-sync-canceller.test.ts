@@ -580,12 +580,12 @@ describe('IAM least privilege', () => {
     }
   });
 
-  test('the onEvent role may describe exactly its own stack (to detect a rollback), nothing else', () => {
+  test('the onEvent role may describe exactly its own stack, by its id (to detect a rollback), nothing else', () => {
     const { template } = synth();
     expect(onEventStatements(template)).toEqual([{
       Action: 'cloudformation:DescribeStacks',
       Effect: 'Allow',
-      Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudformation:eu-west-1:123456789012:stack/Stack/*']] },
+      Resource: { Ref: 'AWS::StackId' },
     }]);
   });
 
