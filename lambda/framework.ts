@@ -36,7 +36,7 @@ export interface HandlerDeps {
   /** how long one HTTP request to Polytomic may take */
   readonly requestTimeoutMs?: number;
   /** tells whether the stack is rolling back */
-  readonly rollbackCheck: (stackId: string, logger: Logger) => Promise<RollbackCheck>;
+  readonly rollbackCheck: (stackId: string, logger: Logger, stopBy?: number) => Promise<RollbackCheck>;
 }
 
 export function defaultDeps(): HandlerDeps {

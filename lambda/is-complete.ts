@@ -41,7 +41,9 @@ export async function isComplete(event: IsCompleteRequest, context: HandlerConte
 
   const started = deps.clock.now();
   const rollback = event[STATE_KEY]?.rollback === true;
-  const recheck = async () => event.RequestType === 'Update' && (await deps.rollbackCheck(event.StackId, logger)) === 'rollback';
+  // bounded by what is left of this invocation (in real time: the AWS call takes real time)
+  const recheck = async () => event.RequestType === 'Update'
+    && (await deps.rollbackCheck(event.StackId, logger, Date.now() + context.getRemainingTimeInMillis() - 2_000)) === 'rollback';
   let props: CancellerProperties;
   try {
     props = parseProperties(event.ResourceProperties);

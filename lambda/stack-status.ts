@@ -24,6 +24,8 @@ function regionOfStackId(stackId: string): string | undefined {
 export async function checkRollback(
   stackId: string,
   logger: Logger,
+  /** no attempt is started that could not end by then (epoch ms) */
+  stopBy = Infinity,
   sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms)),
 ): Promise<RollbackCheck> {
   client ??= new CloudFormationClient({
@@ -32,6 +34,10 @@ export async function checkRollback(
     requestHandler: { connectionTimeout: 2_000, requestTimeout: ATTEMPT_TIMEOUT_MS },
   });
   for (let attempt = 1; ; attempt++) {
+    if (Date.now() + ATTEMPT_TIMEOUT_MS > stopBy) {
+      logger.warn('no time left to read the stack status', { attempts: attempt - 1 });
+      return 'unknown';
+    }
     try {
       const out = await client.send(new DescribeStacksCommand({ StackName: stackId }), { abortSignal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS) });
       const status = out.Stacks?.[0]?.StackStatus ?? '';

@@ -25,7 +25,7 @@ describe('checkRollback', () => {
   test('an error (throttled, denied, no network) is tried 3 times, then answers unknown instead of throwing', async () => {
     cfn.on(DescribeStacksCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'Throttling' }));
     const waits: number[] = [];
-    await expect(checkRollback(STACK_ID, logger, async (ms) => { waits.push(ms); })).resolves.toBe('unknown');
+    await expect(checkRollback(STACK_ID, logger, Infinity, async (ms) => { waits.push(ms); })).resolves.toBe('unknown');
     expect(cfn.commandCalls(DescribeStacksCommand)).toHaveLength(3);
     expect(waits).toEqual([1_000, 2_000]);
   });
@@ -34,7 +34,13 @@ describe('checkRollback', () => {
     cfn.on(DescribeStacksCommand)
       .rejectsOnce(Object.assign(new Error('not authorized'), { name: 'AccessDenied' }))
       .resolves({ Stacks: [{ StackName: 'app', StackStatus: 'UPDATE_ROLLBACK_IN_PROGRESS', CreationTime: new Date() }] });
-    await expect(checkRollback(STACK_ID, logger, async () => undefined)).resolves.toBe('rollback');
+    await expect(checkRollback(STACK_ID, logger, Infinity, async () => undefined)).resolves.toBe('rollback');
+  });
+
+  test('no attempt is started without the time for it', async () => {
+    cfn.on(DescribeStacksCommand).resolves({ Stacks: [] });
+    await expect(checkRollback(STACK_ID, logger, Date.now() + 1_000)).resolves.toBe('unknown');
+    expect(cfn.commandCalls(DescribeStacksCommand)).toHaveLength(0);
   });
 
   test('the stack is asked for by its id, in its own region', async () => {
