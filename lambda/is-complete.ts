@@ -22,6 +22,8 @@ export const STOP_MARGIN_MS = 10_000;
 /** Time one round of polls may need (request timeout plus slack). */
 export const ROUND_RESERVE_MS = 15_000;
 export const REQUEST_TIMEOUT_MS = 10_000;
+/** Within one round, a failing request is retried for at least this long (or the poll interval). */
+export const MIN_ROUND_RETRY_MS = 30_000;
 /** For this long after onEvent, access denied may be IAM propagation and is retried. */
 export const IAM_PROPAGATION_MS = 60_000;
 
@@ -57,6 +59,7 @@ export async function isComplete(event: IsCompleteRequest, context: HandlerConte
   const requestScope = `${event.RequestId}/${context.awsRequestId}`;
 
   let rounds: SyncProgress[] = [];
+  let roundStart = started;
   try {
     const stopBy = Math.min(lambdaEnd - STOP_MARGIN_MS, state.deadline + ROUND_RESERVE_MS);
     const authorization = await readAuthorization(props, {
@@ -70,17 +73,21 @@ export async function isComplete(event: IsCompleteRequest, context: HandlerConte
       apiVersion: props.apiVersion,
       authorization,
       logger,
-      retryDeadline: Math.min(invocationEnd, state.deadline),
+      // a failing sync is retried for about one poll interval, so it cannot hold up the round
+      retryDeadline: () => Math.min(invocationEnd, state.deadline, roundStart + Math.max(props.pollIntervalMs, MIN_ROUND_RETRY_MS)),
       stopBy,
       requestTimeoutMs: deps.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
       clock: deps.clock,
     });
     // a new scope per invocation: a cancel re-sent by a later invocation is a new request
-    const watcher = new SyncWatcher(client, logger, requestScope);
+    const watcher = new SyncWatcher(client, logger, requestScope, state.rollback);
 
     for (;;) {
-      const roundStart = deps.clock.now();
+      roundStart = deps.clock.now();
       rounds = await watcher.pollAll(props.syncIds);
+      if (rounds.some((p) => p.gaveUp) && rounds.every((p) => p.done)) {
+        return await giveUp(outcome, rounds.filter((p) => p.gaveUp).map((p) => `${p.syncId}: ${p.lastError}`).join('; '), rounds);
+      }
       if (rounds.every((p) => p.done)) {
         logger.info('every bulk sync is terminal', { outcome: Object.fromEntries(rounds.map((p) => [p.syncId, p.status])) });
         return { IsComplete: true, Data: outcomeData(props.syncIds, rounds, false) };

@@ -30,8 +30,8 @@ export interface PolytomicClientOptions {
   /** the whole `Authorization` header value */
   readonly authorization: string;
   readonly logger: Logger;
-  /** no retry is scheduled that could not end before this (epoch ms) */
-  readonly retryDeadline: number;
+  /** no retry is scheduled that could not end before this (epoch ms); read at each retry */
+  readonly retryDeadline: () => number;
   /**
    * No request runs past this (epoch ms): the end of the Lambda invocation, less a margin.
    * However many syncs wait on hung connections, the invocation still returns in time.
@@ -96,6 +96,7 @@ export class PolytomicClient {
       'User-Agent': 'cdk-polytomic',
     };
     let answered = 0;
+    let conflicts = 0;
     for (let attempt = 0; ; attempt++) {
       if (keyFor) headers['Idempotency-Key'] = keyFor(answered);
       const timeoutMs = Math.min(this.requestTimeoutMs, this.options.stopBy - this.clock.now());
@@ -109,6 +110,11 @@ export class PolytomicClient {
         }
         if (response.status === 403) {
           throw new PermanentError(`the Polytomic key has no access to bulk sync ${syncId} (HTTP 403)`);
+        }
+        // A 409 to a keyed request means the first one is still in flight; a second 409 for
+        // the same key is an answer of its own (Polytomic replays it), for the caller to handle.
+        if (response.status === 409 && keyFor && ++conflicts >= 2) {
+          return { status: response.status, body: parseJson(text, response.status, label) };
         }
         if (!isTransientStatus(response.status)) {
           return { status: response.status, body: parseJson(text, response.status, label) };
@@ -126,7 +132,7 @@ export class PolytomicClient {
       const retryAt = nextRetryAt({
         attempt,
         now: this.clock.now(),
-        deadline: this.options.retryDeadline,
+        deadline: this.options.retryDeadline(),
         reserveMs: this.requestTimeoutMs,
         random: this.clock.random(),
         retryAfterMs: failure.retryAfterMs,

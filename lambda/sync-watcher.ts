@@ -17,6 +17,8 @@ export interface SyncProgress {
   readonly executionId?: string;
   /** the transient failure of this round, if any */
   readonly lastError?: string;
+  /** a rollback gave up on this sync after a permanent failure */
+  readonly gaveUp?: boolean;
 }
 
 /** What this invocation did about the current execution of one sync. */
@@ -44,19 +46,33 @@ export class SyncWatcher {
     private readonly logger: Logger,
     /** what makes this invocation's cancels distinct logical requests */
     private readonly requestScope: string,
+    /**
+     * During a rollback a permanent failure of one sync (deleted since, no access) gives up
+     * on that sync only, so the others are still cancelled.
+     */
+    private readonly perSyncFailures = false,
   ) {}
 
-  /** Polls every sync, at most `MAX_CONCURRENT_SYNCS` at a time. Throws only PermanentError. */
+  /**
+   * Polls every sync, at most `MAX_CONCURRENT_SYNCS` at a time. Throws only PermanentError,
+   * and only once every request of the round has ended: nothing runs on in the background.
+   */
   async pollAll(syncIds: readonly string[]): Promise<SyncProgress[]> {
     const results: SyncProgress[] = new Array(syncIds.length);
     let next = 0;
+    let failure: unknown;
     const worker = async () => {
-      while (next < syncIds.length) {
+      while (failure === undefined && next < syncIds.length) {
         const index = next++;
-        results[index] = await this.pollOne(syncIds[index]);
+        try {
+          results[index] = await this.pollOne(syncIds[index]);
+        } catch (error) {
+          failure ??= error;
+        }
       }
     };
     await Promise.all(Array.from({ length: Math.min(MAX_CONCURRENT_SYNCS, syncIds.length) }, worker));
+    if (failure !== undefined) throw failure;
     return results;
   }
 
@@ -67,7 +83,11 @@ export class SyncWatcher {
       progress = await this.step(syncId, log);
     } catch (error) {
       const failure = classify(error);
-      if (failure instanceof PermanentError) throw failure;
+      if (failure instanceof PermanentError) {
+        if (!this.perSyncFailures) throw failure;
+        log.warn('rollback: giving up on this sync', { reason: failure.message });
+        return { syncId, done: true, status: 'unknown', lastError: failure.message, gaveUp: true };
+      }
       const previous = this.lastSeen.get(syncId);
       log.warn('poll failed, will try again', { reason: failure.message });
       progress = { syncId, done: false, status: previous?.status ?? 'unknown', executionId: previous?.executionId, lastError: failure.message };

@@ -108,7 +108,8 @@ export interface PolytomicBulkSyncCancellerProps {
 
   /**
    * The VPC to run the function that calls Polytomic in. It needs a route to the Polytomic
-   * API (a NAT gateway for Polytomic's cloud) and to Secrets Manager.
+   * API (a NAT gateway for Polytomic's cloud) and to the Secrets Manager and CloudFormation
+   * APIs (NAT or VPC endpoints).
    *
    * @default - not in a VPC
    */
@@ -129,9 +130,11 @@ export interface PolytomicBulkSyncCancellerProps {
   readonly securityGroups?: ec2.ISecurityGroup[];
 
   /**
-   * The log group of the handler and the provider framework functions.
+   * The log group of the handler and provider framework functions and of the waiter state
+   * machine. Name it under `/aws/vendedlogs/`, so Step Functions' log delivery does not grow
+   * the account's CloudWatch Logs resource policy.
    *
-   * @default - a new log group, with `logRetention`
+   * @default - a new log group named `/aws/vendedlogs/cdk-polytomic/...`, with `logRetention`
    */
   readonly logGroup?: logs.ILogGroup;
 
@@ -190,6 +193,9 @@ export class PolytomicBulkSyncCanceller extends Construct {
    */
   readonly handler: lambda.IFunction;
 
+  /** The log group the handlers, the framework functions and the waiter log to. */
+  readonly logGroup: logs.ILogGroup;
+
   /**
    * A summary of the outcome, such as `1 canceled, 2 completed`.
    */
@@ -201,8 +207,9 @@ export class PolytomicBulkSyncCanceller extends Construct {
   readonly timedOut: string;
 
   private readonly guarded: IConstruct[] = [];
-  /** what the canceller depends on: guarding any of it would be a dependency cycle */
+  /** what this canceller's resource waits for (`executeAfter`) */
   private readonly prerequisites: IConstruct[] = [];
+  private readonly provider: CancellerProvider;
 
   constructor(scope: Construct, id: string, props: PolytomicBulkSyncCancellerProps) {
     super(scope, id);
@@ -237,9 +244,6 @@ export class PolytomicBulkSyncCanceller extends Construct {
     const timeoutSeconds = secondsOf('timeout', timeout);
     const pollIntervalSeconds = secondsOf('pollInterval', pollInterval);
     this.syncIds = [...props.syncIds];
-    for (const used of [props.vpc, ...props.securityGroups ?? [], props.logGroup, props.secret, props.secret.encryptionKey]) {
-      if (used) this.prerequisites.push(used);
-    }
     const provider = CancellerProvider.getOrCreate(this, {
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,
@@ -247,7 +251,18 @@ export class PolytomicBulkSyncCanceller extends Construct {
       logGroup: props.logGroup,
       logRetention: props.logRetention,
     });
+    this.provider = provider;
     this.handler = provider.isCompleteHandler;
+    this.logGroup = provider.logGroup;
+    // the shared handler's role will depend on this secret and key: no canceller may guard them
+    for (const used of [props.secret, props.secret.encryptionKey]) {
+      if (!used) continue;
+      const guard = provider.guardedScopes.find((g) => overlaps(g, used));
+      if (guard) {
+        throw new Error(`${this.node.path}: its secret is inside ${guard.node.path}, which a canceller of this stack guards (executeBefore); the shared handler cannot both read it and wait for it`);
+      }
+      provider.dependencies.push(used);
+    }
     this.grantSecretRead(props.secret, provider.isCompleteHandler);
 
     this.resource = new CustomResource(this, 'Resource', {
@@ -293,11 +308,12 @@ export class PolytomicBulkSyncCanceller extends Construct {
         throw new Error(`executeBefore(${scope.node.path}): that scope contains the canceller ${this.node.path} itself; pass the constructs to guard instead`);
       }
       // the canceller already waits for these: guarding them too would be a dependency cycle
-      if (this.prerequisites.some((p) => overlaps(p, scope))) {
-        throw new Error(`executeBefore(${scope.node.path}): the canceller ${this.node.path} depends on it (executeAfter, or its vpc, security groups, log group or secret), so it cannot also wait for the canceller`);
+      if ([...this.prerequisites, ...this.provider.dependencies].some((p) => overlaps(p, scope))) {
+        throw new Error(`executeBefore(${scope.node.path}): the canceller ${this.node.path} depends on it (executeAfter, or the vpc, security groups, log group or a secret of the cancellers of this stack), so it cannot also wait for the canceller`);
       }
       scope.node.addDependency(this);
       this.guarded.push(scope);
+      this.provider.guardedScopes.push(scope);
     }
   }
 

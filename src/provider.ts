@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
-import { CfnResource, Duration, Stack, Names } from 'aws-cdk-lib';
+import { CfnResource, Duration, Fn, Stack, Names } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -52,16 +52,28 @@ export class CancellerProvider extends Construct {
   readonly isCompleteHandler: lambda.Function;
   readonly onEventHandler: lambda.Function;
   readonly logGroup: logs.ILogGroup;
+  /**
+   * What the provider's resources depend on, for every canceller it serves (network, log
+   * group, secrets and their keys): a canceller must not make any of it wait for itself.
+   */
+  readonly dependencies: Construct[] = [];
+  /** What the cancellers it serves guard (`executeBefore`). */
+  readonly guardedScopes: Construct[] = [];
 
   private constructor(scope: Construct, id: string, config: CancellerProviderConfig) {
     super(scope, id);
 
     this.logGroup = config.logGroup ?? new logs.LogGroup(this, 'Logs', {
-      // the /aws/vendedlogs/ prefix lets the waiter state machine deliver logs here without
-      // growing the account's CloudWatch Logs resource policy
-      logGroupName: `/aws/vendedlogs/cdk-polytomic/${Names.uniqueResourceName(this, { maxLength: 200 })}`,
+      // The /aws/vendedlogs/ prefix lets the waiter state machine deliver logs here without
+      // growing the account's CloudWatch Logs resource policy. The stack id's UUID keeps a
+      // redeployed stack clear of the group a destroyed one retained.
+      logGroupName: `/aws/vendedlogs/cdk-polytomic/${Names.uniqueResourceName(this, { maxLength: 150 })}/`
+        + Fn.select(2, Fn.split('/', Stack.of(this).stackId)),
       retention: config.logRetention ?? logs.RetentionDays.ONE_MONTH,
     });
+    for (const used of [config.vpc, ...config.securityGroups ?? [], config.logGroup]) {
+      if (used) this.dependencies.push(used);
+    }
 
     const common = {
       runtime: HANDLER_RUNTIME,
@@ -84,10 +96,9 @@ export class CancellerProvider extends Construct {
     });
     // An Update learns from its stack's status whether it is a rollback (which must not fail).
     const stack = Stack.of(this);
-    this.onEventHandler.addToRolePolicy(new iam.PolicyStatement({
-      actions: ['cloudformation:DescribeStacks'],
-      resources: [stack.stackId],
-    }));
+    // Both handlers may ask (isComplete again before it fails anything); by exact stack id.
+    const describeOwnStack = new iam.PolicyStatement({ actions: ['cloudformation:DescribeStacks'], resources: [stack.stackId] });
+    this.onEventHandler.addToRolePolicy(describeOwnStack);
 
     this.isCompleteHandler = new lambda.Function(this, 'IsComplete', {
       ...common,
@@ -98,6 +109,7 @@ export class CancellerProvider extends Construct {
       vpcSubnets: config.vpcSubnets,
       securityGroups: config.securityGroups,
     });
+    this.isCompleteHandler.addToRolePolicy(describeOwnStack);
 
     const provider = new cr.Provider(this, 'Provider', {
       onEventHandler: this.onEventHandler,

@@ -27,7 +27,7 @@ function client(apiUrl = base, retry = false) {
     apiVersion: '2025-09-18',
     authorization: 'Bearer k-123456',
     logger: new Logger(() => undefined),
-    retryDeadline: retry ? now + 60_000 : now, // no time for a retry: one request per call
+    retryDeadline: () => (retry ? now + 60_000 : now), // no time for a retry: one request per call
     stopBy: now + 60_000,
     requestTimeoutMs: 2_000,
   });
@@ -81,7 +81,7 @@ describe('PolytomicClient', () => {
       apiVersion: 'v',
       authorization: 'Bearer x',
       logger: new Logger(() => undefined),
-      retryDeadline: now,
+      retryDeadline: () => now,
       stopBy: now + 100,
       requestTimeoutMs: 5_000,
     });

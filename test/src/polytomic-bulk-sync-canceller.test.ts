@@ -96,6 +96,11 @@ function isCompleteStatements(template: Template): any[] {
   return statementsOfRole(template, roleOf(functionWithHandler(template, 'index.isComplete')[1]));
 }
 
+/** The isComplete role's statements less the stack-status one every handler role has. */
+function isCompleteSecretStatements(template: Template): any[] {
+  return isCompleteStatements(template).filter((st) => st.Action !== 'cloudformation:DescribeStacks');
+}
+
 function onEventStatements(template: Template): any[] {
   return statementsOfRole(template, roleOf(functionWithHandler(template, 'index.onEvent')[1]));
 }
@@ -388,6 +393,14 @@ describe('overrides', () => {
     });
   });
 
+  test('the canceller exposes its log group', () => {
+    const stack = envStack();
+    const logGroup = new logs.LogGroup(stack, 'Logs');
+    expect(synth({ logGroup }, stack).canceller.logGroup).toBe(logGroup);
+    const { canceller, template } = synth();
+    expect(Stack.of(canceller).resolve((canceller.logGroup.node.defaultChild as CfnResource).logicalId)).toBe(Object.keys(template.findResources('AWS::Logs::LogGroup'))[0]);
+  });
+
   test('an imported logGroup is used by all 5 functions', () => {
     const stack = envStack();
     const logGroup = logs.LogGroup.fromLogGroupName(stack, 'Logs', '/polytomic/canceller');
@@ -532,7 +545,7 @@ describe('shared provider', () => {
 
 describe('IAM least privilege', () => {
   test('the isComplete role may read exactly the secret (full ARN)', () => {
-    expect(isCompleteStatements(synth().template)).toEqual([
+    expect(isCompleteSecretStatements(synth().template)).toEqual([
       { Action: 'secretsmanager:GetSecretValue', Effect: 'Allow', Resource: SECRET_ARN },
     ]);
   });
@@ -541,7 +554,7 @@ describe('IAM least privilege', () => {
     const stack = envStack();
     const secret = secretsmanager.Secret.fromSecretNameV2(stack, 'ByName', 'polytomic/api-key');
     const { template } = synth({ secret }, stack);
-    expect(isCompleteStatements(template)).toEqual([{
+    expect(isCompleteSecretStatements(template)).toEqual([{
       Action: 'secretsmanager:GetSecretValue',
       Effect: 'Allow',
       Resource: {
@@ -580,6 +593,11 @@ describe('IAM least privilege', () => {
     }
   });
 
+  test('the isComplete role may describe its own stack too (a second look before failing anything)', () => {
+    const { template } = synth();
+    expect(isCompleteStatements(template)).toContainEqual({ Action: 'cloudformation:DescribeStacks', Effect: 'Allow', Resource: { Ref: 'AWS::StackId' } });
+  });
+
   test('the onEvent role may describe exactly its own stack, by its id (to detect a rollback), nothing else', () => {
     const { template } = synth();
     expect(onEventStatements(template)).toEqual([{
@@ -615,7 +633,7 @@ describe('IAM least privilege', () => {
       encryptionKey: kms.Key.fromKeyArn(stack, 'ImportedKey', KEY_ARN),
     });
     const { template } = synth({ secret }, stack);
-    expect(isCompleteStatements(template)).toEqual([
+    expect(isCompleteSecretStatements(template)).toEqual([
       { Action: 'secretsmanager:GetSecretValue', Effect: 'Allow', Resource: SECRET_ARN },
       { Action: 'kms:Decrypt', Effect: 'Allow', Resource: KEY_ARN },
     ]);
@@ -631,7 +649,7 @@ describe('IAM least privilege', () => {
     const stack = envStack();
     const { template } = synth({ secret: importedSecret(stack, westArn, 'West') }, stack);
     expect(cancellerProperties(template).SecretArn).toBe(westArn);
-    expect(isCompleteStatements(template)).toEqual([
+    expect(isCompleteSecretStatements(template)).toEqual([
       { Action: 'secretsmanager:GetSecretValue', Effect: 'Allow', Resource: westArn },
     ]);
   });
@@ -1088,7 +1106,7 @@ describe('edge cases', () => {
     const other = new s3.Bucket(stack, 'Other');
     const canceller = newCanceller(stack);
     canceller.executeAfter(bucket);
-    expect(errorOf(() => canceller.executeBefore(bucket))).toMatch(/depends on it \(executeAfter, or its vpc/);
+    expect(errorOf(() => canceller.executeBefore(bucket))).toMatch(/depends on it \(executeAfter, or the vpc/);
     canceller.executeBefore(other);
     expect(errorOf(() => canceller.executeAfter(other))).toMatch(/already waits for the canceller/);
   });
@@ -1107,7 +1125,14 @@ describe('edge cases', () => {
 
   test('the log group the construct creates has a vended-logs name, so the waiter can log to it', () => {
     const { template } = synth();
-    template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: Match.stringLikeRegexp('^/aws/vendedlogs/cdk-polytomic/') });
+    const [group] = Object.values(template.findResources('AWS::Logs::LogGroup')) as any[];
+    // a vended-logs prefix, and the stack id's UUID so a redeployed stack does not collide with a retained group
+    expect(group.Properties.LogGroupName).toEqual({
+      'Fn::Join': ['', [
+        expect.stringMatching(/^\/aws\/vendedlogs\/cdk-polytomic\/.+\/$/),
+        { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] },
+      ]],
+    });
   });
 
   test('the custom resource waits for both handler roles and their policies', () => {
@@ -1117,6 +1142,23 @@ describe('edge cases', () => {
     const isCompleteRole = roleOf(functionWithHandler(template, 'index.isComplete')[1]);
     expect(cr.DependsOn).toEqual(expect.arrayContaining([onEventRole, isCompleteRole, isCompletePolicyId(template)]));
     expect(cr.DependsOn.some((id) => id.startsWith(onEventRole.replace(/[0-9A-F]{8}$/, '')) && id.includes('DefaultPolicy'))).toBe(true);
+  });
+
+  test('the secret of another canceller of the stack cannot be guarded (the shared handler reads it)', () => {
+    const stack = envStack();
+    const data = new Construct(stack, 'Data');
+    const secretB = new secretsmanager.Secret(data, 'PolytomicKeyB');
+    const a = newCanceller(stack, {}, 'A');
+    newCanceller(stack, { secret: secretB }, 'B');
+    expect(errorOf(() => a.executeBefore(data))).toMatch(/depends on it/);
+  });
+
+  test('a canceller whose secret another canceller already guards is rejected', () => {
+    const stack = envStack();
+    const data = new Construct(stack, 'Data');
+    const secretB = new secretsmanager.Secret(data, 'PolytomicKeyB');
+    newCanceller(stack, { executeBefore: [data] }, 'A');
+    expect(errorOf(() => newCanceller(stack, { secret: secretB }, 'B'))).toMatch(/its secret is inside .*Data, which a canceller of this stack guards/);
   });
 
   test('the canceller\'s own VPC cannot be guarded (it would be a cycle)', () => {

@@ -102,6 +102,29 @@ export function faultScenarios(world: World): void {
       expect(run.error?.message).toMatch(new RegExp(`${SYNC_A} last seen running \\(last error: POST cancel answered HTTP 500\\)`));
     });
 
+    test('a cancel answered a stored 409 (its key replayed): the status is read again at once, not retried until the deadline', async () => {
+      world.sim.addSync({ id: SYNC_A, statusScript: ['running', 'completed'] });
+      world.sim.fault({ method: 'POST', path: /\/cancel$/ }, { type: 'status', status: 409, storeOutcome: true });
+      const deps = worldDeps();
+      const start = deps.clock.now();
+      const run = await deploy('Create', world.props({ SyncIds: [SYNC_A], TimeoutSeconds: '120' }), deps);
+      expect(run.result?.Data?.[SYNC_A]).toBe('completed');
+      expect(requestsTo(/\/cancel$/, 'POST')).toHaveLength(2);
+      expect(deps.clock.now() - start).toBeLessThan(60_000);
+    });
+
+    test('one sync failing on every read does not hold up the others: they are still polled each interval', async () => {
+      const failing = world.sim.addSync({ running: true });
+      world.sim.addSync({ id: SYNC_A, running: true, restartAfterCancel: true, cancelAfterPolls: 1 });
+      world.sim.fault({ method: 'GET', path: new RegExp(`${failing}/status$`), times: Infinity }, { type: 'status', status: 503 });
+      const run = await deploy('Create', world.props({ SyncIds: [failing, SYNC_A], TimeoutSeconds: '240' }), worldDeps());
+      expect(run.error?.message).toContain(`${failing} last seen unknown (last error: GET status answered HTTP 503)`);
+      expect(run.error?.message).not.toContain(SYNC_A);
+      // the restarted execution of the healthy sync was caught and cancelled as well
+      expect(world.sim.cancelsApplied(SYNC_A)).toBe(2);
+      expect(requestsTo(new RegExp(`${SYNC_A}/status$`)).length).toBeGreaterThanOrEqual(6);
+    });
+
     test('a cancel answered 422 (nothing to cancel any more) is re-checked, not failed', async () => {
       world.sim.addSync({ id: SYNC_A, running: true });
       world.sim.fault({ method: 'POST', path: /\/cancel$/ }, { type: 'status', status: 422, body: { status: 422, message: 'nothing to cancel' } });

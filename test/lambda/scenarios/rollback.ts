@@ -54,6 +54,16 @@ export function rollbackScenarios(world: World): void {
       expect(run.result?.Data).toMatchObject({ [SYNC_A]: 'canceled', Summary: '1 canceled' });
     });
 
+    test('one sync gone (404) during a rollback does not stop the others from being cancelled', async () => {
+      world.sim.addSync({ id: SYNC_A, running: true });
+      const { deps } = rollbackDeps();
+      const run = await deploy('Update', world.props({ SyncIds: [SYNC_B, SYNC_A] }), deps);
+      expect(run.error).toBeUndefined();
+      expect(run.result?.Data).toEqual({ [SYNC_B]: 'unknown', [SYNC_A]: 'canceled', TimedOut: 'false', Summary: 'rollback: not confirmed' });
+      expect(world.sim.cancelsApplied(SYNC_A)).toBe(1);
+      expect(deps.lines.join('\n')).toMatch(/rollback: giving up on this sync.*was not found/);
+    });
+
     test('unreadable properties during a rollback: nothing is called, nothing fails', async () => {
       const { deps } = rollbackDeps();
       const run = await deploy('Update', { ServiceToken: 'x', SyncIds: [] }, deps);
