@@ -157,8 +157,8 @@ function acknowledgeNagFindings(provider: Construct): void {
   for (const child of provider.node.findAll()) {
     if (!(child instanceof CfnResource)) continue;
     const rules: Array<{ id: string; reason: string; applies_to?: unknown[] }> = [];
-    const path = child.node.path;
-    if (child.cfnResourceType === 'AWS::IAM::Role' && !path.includes('/waiter-state-machine/')) {
+    const nodePath = child.node.path;
+    if (child.cfnResourceType === 'AWS::IAM::Role' && !nodePath.includes('/waiter-state-machine/')) {
       rules.push({
         id: 'AwsSolutions-IAM4',
         reason: 'AWSLambdaBasicExecutionRole only lets the function write its logs; AWSLambdaVPCAccessExecutionRole, given only in a VPC, lets it manage its network interfaces',
@@ -171,7 +171,7 @@ function acknowledgeNagFindings(provider: Construct): void {
         reason: 'the Provider framework invokes any version of its own handler functions (<function ARN>:*)',
         applies_to: [{ regex: '/^Resource::<.*\\.Arn>:\\*$/' }],
       });
-      if (path.includes('/waiter-state-machine/')) {
+      if (nodePath.includes('/waiter-state-machine/')) {
         rules.push({
           id: 'AwsSolutions-IAM5',
           reason: 'the CloudWatch Logs delivery actions a state machine needs to log take no resource',
