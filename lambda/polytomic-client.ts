@@ -119,7 +119,10 @@ export class PolytomicClient {
         if (!isTransientStatus(response.status)) {
           return { status: response.status, body: parseJson(text, response.status, label) };
         }
-        if (response.status !== 409) answered++;
+        if (response.status !== 409) {
+          answered++; // a new key from now on, whose conflicts are counted afresh
+          conflicts = 0;
+        }
         failure = new TransientError(
           `${label} answered HTTP ${response.status}`,
           parseRetryAfter(response.headers.get('retry-after'), this.clock.now()),
