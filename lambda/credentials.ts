@@ -4,6 +4,7 @@
  * raised here ever carries it: errors name the secret and the field, never the value.
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { regionOf } from './arn';
 import { PermanentError, TransientError, describe } from './errors';
 import { Logger } from './logger';
 import { AuthMode } from './types';
@@ -33,7 +34,7 @@ const READ_TIMEOUT_MS = 20_000;
 
 /** One client per region, created in the secret's own region (taken from its ARN). */
 export function secretsClientFor(secretArn: string): SecretsManagerClient {
-  const region = regionOfArn(secretArn) ?? '';
+  const region = regionOf(secretArn, 'secretsmanager') ?? '';
   // the SDK reads an endpoint override from the environment once, when the client is made
   const cacheKey = `${region} ${process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? ''}`;
   let client = clients.get(cacheKey);
@@ -46,13 +47,6 @@ export function secretsClientFor(secretArn: string): SecretsManagerClient {
     clients.set(cacheKey, client);
   }
   return client;
-}
-
-/** `arn:<partition>:secretsmanager:<region>:<account>:secret:<name>` → region. */
-export function regionOfArn(arn: string): string | undefined {
-  const parts = arn.split(':');
-  if (parts.length >= 7 && parts[0] === 'arn' && parts[2] === 'secretsmanager' && parts[3]) return parts[3];
-  return undefined;
 }
 
 /** The `Authorization` header value for the configured auth mode. */
@@ -125,7 +119,7 @@ function classifySecretsError(error: unknown, name: string, accessDeniedIsTransi
   const httpStatus = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
   switch (code) {
     case 'ResourceNotFoundException':
-      return new PermanentError(`secret ${name} was not found (in region ${regionOfArn(name) ?? 'of the handler'})`);
+      return new PermanentError(`secret ${name} was not found (in region ${regionOf(name, 'secretsmanager') ?? 'of the handler'})`);
     case 'AccessDeniedException':
     case 'DecryptionFailure':
     case 'KMSAccessDeniedException': {

@@ -49,7 +49,7 @@ export function defaultDeps(): HandlerDeps {
 }
 
 /** CloudFormation rejects a response over 4 KB; the reason is kept well below. */
-export const MAX_MESSAGE_BYTES = 1000;
+const MAX_MESSAGE_BYTES = 1000;
 
 function truncateUtf8(text: string, maxBytes: number): string {
   if (Buffer.byteLength(text) <= maxBytes) return text;

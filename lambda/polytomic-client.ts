@@ -113,10 +113,8 @@ export class PolytomicClient {
         }
         // A 409 to a keyed request means the first one is still in flight; a second 409 for
         // the same key is an answer of its own (Polytomic replays it), for the caller to handle.
-        if (response.status === 409 && keyFor && ++conflicts >= 2) {
-          return { status: response.status, body: parseJson(text, response.status, label) };
-        }
-        if (!isTransientStatus(response.status)) {
+        const replayedConflict = response.status === 409 && keyFor !== undefined && ++conflicts >= 2;
+        if (replayedConflict || !isTransientStatus(response.status)) {
           return { status: response.status, body: parseJson(text, response.status, label) };
         }
         if (response.status !== 409) {

@@ -4,6 +4,7 @@
  * stack's own status is the reliable signal. The handler may read only its own stack.
  */
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { regionOf } from './arn';
 import { describe } from './errors';
 import { Logger } from './logger';
 
@@ -14,12 +15,6 @@ const ATTEMPT_TIMEOUT_MS = 5_000;
 
 let client: CloudFormationClient | undefined;
 
-/** `arn:aws:cloudformation:<region>:<account>:stack/<name>/<id>` → region. */
-function regionOfStackId(stackId: string): string | undefined {
-  const parts = stackId.split(':');
-  return parts.length >= 6 && parts[2] === 'cloudformation' && parts[3] ? parts[3] : undefined;
-}
-
 /** Reads the stack's status, a few times if need be (throttling, a grant still propagating); about 20 s at most. */
 export async function checkRollback(
   stackId: string,
@@ -29,7 +24,7 @@ export async function checkRollback(
   sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms)),
 ): Promise<RollbackCheck> {
   client ??= new CloudFormationClient({
-    region: regionOfStackId(stackId),
+    region: regionOf(stackId, 'cloudformation'),
     maxAttempts: 1, // retried below, within a bounded time
     requestHandler: { connectionTimeout: 2_000, requestTimeout: ATTEMPT_TIMEOUT_MS },
   });

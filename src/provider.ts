@@ -94,10 +94,9 @@ export class CancellerProvider extends Construct {
       // makes no call to Polytomic, so it needs no network of the user's
       timeout: Duration.minutes(1),
     });
-    // An Update learns from its stack's status whether it is a rollback (which must not fail).
-    const stack = Stack.of(this);
-    // Both handlers may ask (isComplete again before it fails anything); by exact stack id.
-    const describeOwnStack = new iam.PolicyStatement({ actions: ['cloudformation:DescribeStacks'], resources: [stack.stackId] });
+    // An Update learns from its stack's status whether it is a rollback (which must not fail);
+    // isComplete asks again before it fails anything. Both may read only this stack.
+    const describeOwnStack = new iam.PolicyStatement({ actions: ['cloudformation:DescribeStacks'], resources: [Stack.of(this).stackId] });
     this.onEventHandler.addToRolePolicy(describeOwnStack);
 
     this.isCompleteHandler = new lambda.Function(this, 'IsComplete', {
@@ -117,8 +116,8 @@ export class CancellerProvider extends Construct {
       queryInterval: FRAMEWORK_QUERY_INTERVAL,
       totalTimeout: FRAMEWORK_TOTAL_TIMEOUT,
       logGroup: this.logGroup,
-      // the waiter logs to the same group instead of a never-expiring group of its own
-      // every event, without execution data (the input holds the pre-signed response URL)
+      // the waiter logs every event to the same group, without execution data (its input
+      // holds the pre-signed response URL)
       waiterStateMachineLogOptions: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
     });
     // The framework picks its runtime from a regional table that, in older aws-cdk-lib
