@@ -74,7 +74,8 @@ new javascript.TypescriptConfig(project, {
   extends: javascript.TypescriptConfigExtends.fromPaths(['../tsconfig.json']),
   include: ['**/*.ts'],
   compilerOptions: {
-    rootDir: '.',
+    // '..': the handler imports the pure modules in src/shared/ that the construct uses too
+    rootDir: '..',
     noEmit: true,
     types: ['node', 'aws-lambda'],
   },
@@ -99,11 +100,25 @@ project.addPackageIgnore('/example/');
 project.addPackageIgnore('/test/');
 project.addPackageIgnore('/.ci/');
 project.addPackageIgnore('/rosetta/');
+project.addPackageIgnore('/scripts/');
 
 // jest transpiles only; type-check the tests (and, through imports, lambda/) first.
 project.testTask.prependExec('tsc -p test/tsconfig.json');
 // construct tests synthesize the handler asset, so `npm test` on a fresh clone bundles first
 project.testTask.prependSpawn(bundle.bundleTask);
+
+// `npx projen tarball`: the npm tarball from a fresh clone in one command. package:js alone
+// fails there, because it packs jsii's output (.jsii, lib/) and the bundled handler.
+const packageJs = project.tasks.tryFind('package:js');
+if (!packageJs) throw new Error('projen no longer defines package:js');
+const tarball = project.addTask('tarball', {
+  description: 'Build the npm tarball from a fresh clone (bundle, jsii, package:js) and print its path',
+});
+tarball.exec('rm -f dist/js/cdk-polytomic@*.jsii.tgz'); // so the path printed below is this build's
+tarball.spawn(project.preCompileTask);
+tarball.spawn(project.compileTask);
+tarball.spawn(packageJs);
+tarball.exec('echo "npm tarball: $(ls dist/js/cdk-polytomic@*.jsii.tgz)"');
 
 // `npm run demo`: the built handler through Create -> Update -> Delete against the local simulator.
 const demo = project.addTask('demo', {

@@ -137,10 +137,16 @@ function classifySecretsError(error: unknown, name: string, accessDeniedIsTransi
     case 'AbortError':
     case 'TimeoutError':
       return new TransientError(`reading secret ${name} got no answer in time`);
-    default:
+    default: {
+      // Secrets Manager's own words are never repeated: the key is not known yet, so nothing
+      // it echoed could be redacted. Its error code is, when it has the shape of one.
+      const shown = /^[A-Za-z]{1,64}$/.test(code) ? code : undefined;
       if (httpStatus !== undefined && httpStatus >= 400 && httpStatus < 500 && httpStatus !== 429 && !/Throttl/i.test(code)) {
-        return new PermanentError(`reading secret ${name} failed: ${code || 'HTTP ' + httpStatus}`);
+        return new PermanentError(`reading secret ${name} failed: ${shown ?? 'HTTP ' + httpStatus}`);
       }
-      return new TransientError(`reading secret ${name} failed: ${code ? code + ': ' : ''}${describe(error)}`);
+      // with no HTTP status it failed on the way (network, timeout): Node's words, safe to show
+      const detail = httpStatus !== undefined ? `HTTP ${httpStatus}` : describe(error);
+      return new TransientError(`reading secret ${name} failed: ${shown ? shown + ': ' : ''}${detail}`);
+    }
   }
 }

@@ -30,14 +30,17 @@ export function classify(error: unknown): TransientError | PermanentError {
   return new TransientError(describe(error));
 }
 
-/** A short, single-line description of any thrown value, with the network error code when there is one. */
+/**
+ * A single-line description of any thrown value, with the network error code when there is
+ * one. Not shortened: text is cut only where it leaves the handler, after redaction.
+ */
 export function describe(error: unknown): string {
   // duck-typed: errors from fetch may come from another realm, where instanceof fails
   const e = error as { message?: unknown; code?: unknown; cause?: { message?: unknown; code?: unknown } } | null | undefined;
   if (e && typeof e === 'object' && typeof e.message === 'string') {
     const cause = e.cause && typeof e.cause === 'object' ? e.cause : undefined;
     const code = cause?.code ?? cause?.message ?? e.code;
-    return `${e.message}${typeof code === 'string' ? ` (${code})` : ''}`.replace(/\s+/g, ' ').slice(0, 300);
+    return `${e.message}${typeof code === 'string' ? ` (${code})` : ''}`.replace(/\s+/g, ' ');
   }
-  return String(error).replace(/\s+/g, ' ').slice(0, 300);
+  return String(error).replace(/\s+/g, ' ');
 }

@@ -5,7 +5,7 @@
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import { Logger } from './logger';
 import { Clock, realClock } from './polytomic-client';
-import { RollbackCheck, checkRollback } from './stack-status';
+import { StackStatusReader, readStackStatus } from './stack-status';
 import { CancellerState, STATE_KEY } from './types';
 
 export type OnEventRequest = CloudFormationCustomResourceEvent;
@@ -35,8 +35,8 @@ export interface HandlerDeps {
   readonly frameworkIntervalMs: number;
   /** how long one HTTP request to Polytomic may take */
   readonly requestTimeoutMs?: number;
-  /** tells whether the stack is rolling back */
-  readonly rollbackCheck: (stackId: string, logger: Logger, stopBy?: number) => Promise<RollbackCheck>;
+  /** reads the stack's status (rollback, abandoned request) */
+  readonly stackStatus: StackStatusReader;
 }
 
 export function defaultDeps(): HandlerDeps {
@@ -44,26 +44,20 @@ export function defaultDeps(): HandlerDeps {
     logger: new Logger(),
     clock: realClock,
     frameworkIntervalMs: Number(process.env.FRAMEWORK_QUERY_INTERVAL_SECONDS ?? '10') * 1000,
-    rollbackCheck: checkRollback,
+    stackStatus: readStackStatus,
   };
 }
 
 /** CloudFormation rejects a response over 4 KB; the reason is kept well below. */
-const MAX_MESSAGE_BYTES = 1000;
-
-function truncateUtf8(text: string, maxBytes: number): string {
-  if (Buffer.byteLength(text) <= maxBytes) return text;
-  let cut = text.slice(0, maxBytes);
-  while (Buffer.byteLength(cut) > maxBytes - 3) cut = cut.slice(0, -1);
-  return cut + '…';
-}
+export const MAX_REASON_BYTES = 1000;
 
 /** The final error of a request, as the framework will report it to CloudFormation. */
 export class DeploymentFailure extends Error {}
 
 /** An error for the framework to report: short, single-line, and without a stack to bloat the 4 KB response. */
 export function deploymentError(message: string, logger: Logger): DeploymentFailure {
-  const text = truncateUtf8(logger.redact(message).replace(/\s+/g, ' '), MAX_MESSAGE_BYTES);
+  // folded first, so redaction sees the text as it will be sent; cut only once redacted
+  const text = logger.bound(message.replace(/\s+/g, ' ').trim(), MAX_REASON_BYTES);
   const error = new DeploymentFailure(text);
   error.stack = `Error: ${text}`;
   return error;

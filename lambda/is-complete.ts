@@ -3,15 +3,19 @@
  * them all terminal, the invocation's time is up (IsComplete: false; the framework calls
  * again), or the deadline passes. A transient failure never fails the deployment before the
  * deadline; only a permanent one (bad key, no access, unknown sync) or the deadline does, and
- * during a rollback nothing does: it warns and lets CloudFormation go on.
+ * during a rollback nothing does: it warns and lets CloudFormation go on. While it waits it
+ * reads the stack's status at least once a minute: once the stack has left the status the
+ * request started in, nobody waits for the answer, and it stops calling Polytomic at once.
  */
 import { readAuthorization } from './credentials';
 import { PermanentError, classify } from './errors';
 import { DeploymentFailure, HandlerContext, HandlerDeps, IsCompleteRequest, IsCompleteResponse, deploymentError, defaultDeps } from './framework';
 import { Logger } from './logger';
+import { deadlineMessage, outcomeData } from './outcome';
 import { PolytomicClient } from './polytomic-client';
 import { parseProperties } from './properties';
 import { planNextPoll } from './schedule';
+import { StackWatch, isRollingBack } from './stack-status';
 import { SyncProgress, SyncWatcher } from './sync-watcher';
 import { CancellerProperties, CancellerState, STATE_KEY } from './types';
 
@@ -26,6 +30,8 @@ export const REQUEST_TIMEOUT_MS = 10_000;
 export const MIN_ROUND_RETRY_MS = 30_000;
 /** For this long after onEvent, access denied may be IAM propagation and is retried. */
 export const IAM_PROPAGATION_MS = 60_000;
+/** Before failing, the stack's status is read again unless it was read this recently. */
+export const RECHECK_MAX_AGE_MS = 5_000;
 
 /** How a request ends when it cannot succeed: fails the deployment, or (rollback, CONTINUE) warns. */
 interface Outcome {
@@ -34,7 +40,14 @@ interface Outcome {
   readonly rollback: boolean;
   readonly syncIds: readonly string[];
   /** asks the stack's status again, before anything is failed */
-  readonly recheck: () => Promise<boolean>;
+  readonly recheck: () => Promise<Recheck>;
+}
+
+interface Recheck {
+  /** the status that shows the request abandoned */
+  readonly abandonedIn?: string;
+  /** the stack rolls back this Update */
+  readonly rollingBack: boolean;
 }
 
 export async function isComplete(event: IsCompleteRequest, context: HandlerContext, deps: HandlerDeps = defaultDeps()): Promise<IsCompleteResponse> {
@@ -42,10 +55,19 @@ export async function isComplete(event: IsCompleteRequest, context: HandlerConte
   if (event.RequestType === 'Delete') return { IsComplete: true };
 
   const started = deps.clock.now();
-  const rollback = event[STATE_KEY]?.rollback === true;
-  // bounded by what is left of this invocation (in real time: the AWS call takes real time)
-  const recheck = async () => event.RequestType === 'Update'
-    && (await deps.rollbackCheck(event.StackId, logger, Date.now() + context.getRemainingTimeInMillis() - 2_000)) === 'rollback';
+  const lambdaEnd = started + context.getRemainingTimeInMillis();
+  const raw = event[STATE_KEY];
+  const rollback = raw?.rollback === true;
+  const watch = new StackWatch(
+    // a read takes time of this invocation too: none runs past the stop margin
+    () => deps.stackStatus(event.StackId, { logger, clock: deps.clock, stopBy: lambdaEnd - STOP_MARGIN_MS }),
+    deps.clock,
+    { status: typeof raw?.stackStatus === 'string' ? raw.stackStatus : undefined, readAt: raw?.startedAt ?? started },
+  );
+  const recheck = async (): Promise<Recheck> => {
+    const abandonedIn = await watch.check(RECHECK_MAX_AGE_MS);
+    return { abandonedIn, rollingBack: event.RequestType === 'Update' && isRollingBack(watch.latest) };
+  };
   let props: CancellerProperties;
   try {
     props = parseProperties(event.ResourceProperties);
@@ -53,14 +75,17 @@ export async function isComplete(event: IsCompleteRequest, context: HandlerConte
     return giveUp({ logger, rollback, syncIds: [], recheck }, classify(error).message, []);
   }
   const outcome: Outcome = { logger, rollback, syncIds: props.syncIds, recheck };
-  const state = readState(event[STATE_KEY], props, started);
-  const lambdaEnd = started + context.getRemainingTimeInMillis();
+  const state = readState(raw, props, started);
   const invocationEnd = Math.min(lambdaEnd - INVOCATION_SAFETY_MS, state.deadline + ROUND_RESERVE_MS);
   const requestScope = `${event.RequestId}/${context.awsRequestId}`;
 
   let rounds: SyncProgress[] = [];
   let roundStart = started;
+  const stop = (stackStatus: string) => abandoned(outcome, stackStatus, rounds);
   try {
+    // before anything else: an abandoned request calls nobody (read if onEvent's is old)
+    const left = await watch.check();
+    if (left) return stop(left);
     const stopBy = Math.min(lambdaEnd - STOP_MARGIN_MS, state.deadline + ROUND_RESERVE_MS);
     const authorization = await readAuthorization(props, {
       logger,
@@ -83,6 +108,8 @@ export async function isComplete(event: IsCompleteRequest, context: HandlerConte
     const watcher = new SyncWatcher(client, logger, requestScope, state.rollback);
 
     for (;;) {
+      const gone = await watch.check();
+      if (gone) return stop(gone);
       roundStart = deps.clock.now();
       rounds = await watcher.pollAll(props.syncIds);
       if (rounds.some((p) => p.gaveUp) && rounds.every((p) => p.done)) {
@@ -102,7 +129,15 @@ export async function isComplete(event: IsCompleteRequest, context: HandlerConte
         roundReserveMs: ROUND_RESERVE_MS,
       });
       if (plan.kind === 'deadline') return await onDeadline(outcome, props, rounds);
-      await deps.clock.sleep(plan.waitMs);
+      // however long the wait, the stack is read whenever its last read grows too old
+      const wakeAt = deps.clock.now() + plan.waitMs;
+      for (let now = deps.clock.now(); now < wakeAt; now = deps.clock.now()) {
+        const until = Math.min(wakeAt, watch.dueAt);
+        if (until > now) await deps.clock.sleep(until - now);
+        if (deps.clock.now() >= wakeAt) break;
+        const moved = await watch.check();
+        if (moved) return stop(moved);
+      }
       if (plan.kind === 'yield') {
         logger.info('still waiting', { pending: rounds.filter((p) => !p.done).map((p) => `${p.syncId}: ${p.status}`) });
         return { IsComplete: false };
@@ -122,11 +157,7 @@ export async function isComplete(event: IsCompleteRequest, context: HandlerConte
 }
 
 async function onDeadline(outcome: Outcome, props: CancellerProperties, rounds: SyncProgress[], reason?: string): Promise<IsCompleteResponse> {
-  const pending = rounds.filter((p) => !p.done);
-  const minutes = Math.round(props.timeoutMs / 60_000);
-  const details = pending.length > 0 ? describePending(pending) : reason ?? 'no status could be read';
-  const waited = outcome.rollback ? 'the rollback wait' : `${minutes} min`;
-  const message = `timed out after ${waited} waiting for ${pending.length || props.syncIds.length} of ${props.syncIds.length} Polytomic bulk sync(s) to stop: ${details}`;
+  const message = deadlineMessage(props, rounds, outcome.rollback, reason);
   if (props.onTimeout === 'CONTINUE' && !outcome.rollback) {
     outcome.logger.warn('deadline passed; the deployment continues, as configured', { reason: message });
     return { IsComplete: true, Data: outcomeData(props.syncIds, rounds, true) };
@@ -136,7 +167,9 @@ async function onDeadline(outcome: Outcome, props: CancellerProperties, rounds: 
 
 /** Fails the deployment with `message`, or during a rollback warns and lets it go on. */
 async function giveUp(outcome: Outcome, message: string, rounds: SyncProgress[], timedOut = false): Promise<IsCompleteResponse> {
-  if (outcome.rollback || await outcome.recheck()) {
+  const seen: Recheck = outcome.rollback ? { rollingBack: true } : await outcome.recheck();
+  if (seen.abandonedIn) return abandoned(outcome, seen.abandonedIn, rounds);
+  if (seen.rollingBack) {
     outcome.logger.warn('rollback: giving up on the bulk syncs; the rollback goes on', { reason: message });
     return { IsComplete: true, Data: { ...outcomeData(outcome.syncIds, rounds, timedOut), Summary: 'rollback: not confirmed' } };
   }
@@ -144,26 +177,13 @@ async function giveUp(outcome: Outcome, message: string, rounds: SyncProgress[],
   throw deploymentError(message, outcome.logger);
 }
 
-function describePending(pending: SyncProgress[]): string {
-  const shown = pending.slice(0, 8).map((p) => `${p.syncId} last seen ${p.status}${p.lastError ? ` (last error: ${p.lastError.slice(0, 120)})` : ''}`);
-  return shown.join('; ') + (pending.length > shown.length ? `; and ${pending.length - shown.length} more` : '');
-}
-
 /**
- * The custom resource's attributes: each sync's final status (every sync, so that no
- * `finalStatusOf` reference breaks, `unknown` if it was never read), plus a summary.
+ * The stack left the status the request started in: CloudFormation has sent a new request,
+ * or none, and reads no answer to this one. It completes (a failure would only add noise).
  */
-function outcomeData(syncIds: readonly string[], rounds: SyncProgress[], timedOut: boolean): Record<string, string> {
-  const data: Record<string, string> = {};
-  const counts = new Map<string, number>();
-  for (const id of syncIds) {
-    const status = rounds.find((p) => p.syncId === id)?.status ?? 'unknown';
-    data[id] = status;
-    counts.set(status, (counts.get(status) ?? 0) + 1);
-  }
-  data.TimedOut = String(timedOut);
-  data.Summary = [...counts].map(([status, n]) => `${n} ${status}`).join(', ') || 'no status read';
-  return data;
+function abandoned(outcome: Outcome, stackStatus: string, rounds: SyncProgress[]): IsCompleteResponse {
+  outcome.logger.warn('abandoned: the stack left the status this request started in; Polytomic is no longer called', { stackStatus });
+  return { IsComplete: true, Data: { ...outcomeData(outcome.syncIds, rounds, false), Summary: `abandoned: stack is ${stackStatus}` } };
 }
 
 function readState(raw: Partial<CancellerState> | undefined, props: CancellerProperties, now: number): CancellerState {

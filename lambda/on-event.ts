@@ -1,16 +1,19 @@
 /**
- * onEvent: fixes the deadline and, for an Update, learns from the stack's status whether it
- * is a rollback. It makes no call to Polytomic, so no Polytomic fault can fail it; that work
- * happens in isComplete, which the framework calls straight after.
+ * onEvent: fixes the deadline and records the stack's status, from which an Update learns
+ * whether it is a rollback. It makes no call to Polytomic, so no Polytomic fault can fail
+ * it; that work happens in isComplete, which the framework calls straight after.
  */
 import { createHash } from 'node:crypto';
 import { classify } from './errors';
 import { HandlerDeps, OnEventRequest, OnEventResponse, deploymentError, defaultDeps } from './framework';
-import { parseProperties } from './properties';
+import { checkProperties, parseProperties } from './properties';
+import { UNKNOWN_STATUS, isRollingBack } from './stack-status';
 import { CancellerState, STATE_KEY } from './types';
 
 /** During a rollback the canceller tries for at most this long (or its timeout, if shorter). */
 export const ROLLBACK_MAX_WAIT_MS = 5 * 60_000;
+/** The status read ends by then, well within onEvent's one minute. */
+const STATUS_READ_BUDGET_MS = 30_000;
 
 export async function onEvent(event: OnEventRequest, deps: HandlerDeps = defaultDeps()): Promise<OnEventResponse> {
   const logger = deps.logger.child({ requestType: event.RequestType, logicalResourceId: event.LogicalResourceId, requestId: event.RequestId });
@@ -23,10 +26,12 @@ export async function onEvent(event: OnEventRequest, deps: HandlerDeps = default
     return { PhysicalResourceId: event.PhysicalResourceId };
   }
 
-  // A rollback must never fail: it then only tries, for a shorter while, and warns. When
-  // the status cannot be read this is a normal Update; isComplete asks again before it
-  // fails anything.
-  const rollback = event.RequestType === 'Update' && (await deps.rollbackCheck(event.StackId, logger)) === 'rollback';
+  // The status the request starts in: isComplete stops once the stack leaves it (nobody
+  // waits for this request any more). A rollback must never fail: it then only tries, for a
+  // shorter while, and warns. When the status cannot be read this is a normal Update;
+  // isComplete asks again before it fails anything.
+  const stackStatus = await deps.stackStatus(event.StackId, { logger, clock: deps.clock, stopBy: deps.clock.now() + STATUS_READ_BUDGET_MS });
+  const rollback = event.RequestType === 'Update' && isRollingBack(stackStatus);
   const physicalResourceId = event.RequestType === 'Create'
     ? `polytomic-canceller-${createHash('sha256').update(`${event.StackId}/${event.LogicalResourceId}`).digest('hex').slice(0, 16)}`
     : event.PhysicalResourceId;
@@ -34,6 +39,12 @@ export async function onEvent(event: OnEventRequest, deps: HandlerDeps = default
 
   let timeoutMs: number;
   let syncCount: number;
+  // values that were tokens at synth are checked now, refused as the construct would have;
+  // but a rollback must not fail: parseProperties clamps them into range (and a URL that is
+  // not https it refuses, below, so the key is never sent)
+  const problems = checkProperties(event.ResourceProperties);
+  if (problems.length > 0 && !rollback) throw deploymentError(problems.join('; '), logger);
+  if (problems.length > 0) logger.warn('rollback: invalid properties, the nearest valid values are used', { problems });
   try {
     const props = parseProperties(event.ResourceProperties);
     timeoutMs = props.timeoutMs;
@@ -45,7 +56,14 @@ export async function onEvent(event: OnEventRequest, deps: HandlerDeps = default
   }
 
   const waitMs = rollback ? Math.min(timeoutMs, ROLLBACK_MAX_WAIT_MS) : timeoutMs;
-  const state: CancellerState = { version: 1, startedAt: now, deadline: now + waitMs, rollback };
+  const state: CancellerState = {
+    version: 1,
+    startedAt: now,
+    deadline: now + waitMs,
+    rollback,
+    // left out when unknown: isComplete then takes the first status it reads
+    ...stackStatus === UNKNOWN_STATUS ? {} : { stackStatus },
+  };
   logger.info(rollback ? 'rollback: will try to stop the bulk syncs, and never fail' : 'deployment will wait for bulk syncs',
     { syncs: syncCount, deadline: new Date(state.deadline).toISOString() });
   return { PhysicalResourceId: physicalResourceId, [STATE_KEY]: state };

@@ -8,6 +8,7 @@ import { PermanentError, TransientError, describe, isTransientStatus } from './e
 import { Logger } from './logger';
 import { Execution, SyncStatus, errorMessageOf, parseStatusResponse } from './responses';
 import { BackoffPolicy, DEFAULT_BACKOFF, nextRetryAt, parseRetryAfter } from './schedule';
+import { apiUrlProblems } from '../src/shared/limits';
 
 export interface Clock {
   now(): number;
@@ -51,6 +52,10 @@ export class PolytomicClient {
   private readonly clock: Clock;
 
   constructor(private readonly options: PolytomicClientOptions) {
+    // the one place that sends the key: whatever the caller checked, never to a URL that
+    // would carry it in clear text (http is only accepted to a loopback host)
+    const problems = apiUrlProblems(options.apiUrl, { allowLoopbackHttp: true });
+    if (problems.length > 0) throw new PermanentError(problems.join('; '));
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
     this.clock = options.clock ?? realClock;
   }

@@ -38,7 +38,10 @@ function parseExecution(value: unknown): Execution | undefined {
   return { id, status };
 }
 
-/** The human message of an error body, whichever of Polytomic's error shapes it has. */
+/**
+ * The human message of an error body, whichever of Polytomic's error shapes it has. Not
+ * shortened here: Polytomic may echo the key, and a cut before redaction could split it.
+ */
 export function errorMessageOf(body: unknown): string {
   let message: unknown;
   if (isObject(body)) {
@@ -46,7 +49,7 @@ export function errorMessageOf(body: unknown): string {
     message = body.message ?? (isObject(error) ? error.message : error);
   }
   if (typeof message !== 'string' || message.trim() === '') return 'no message';
-  return message.replace(/\s+/g, ' ').trim().slice(0, 200);
+  return message.replace(/\s+/g, ' ').trim();
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -8,14 +8,22 @@ import { Logger } from './logger';
 import { PolytomicClient, idempotencyKey } from './polytomic-client';
 import { TERMINAL_STATUSES } from './types';
 
+/**
+ * What the watcher reports of one sync. `status` and `lastError` are Polytomic's words, so
+ * they may be of any length and may even echo the key: they leave the watcher redacted, then
+ * bounded, ready to be shown in the custom resource's attributes and its failure reason.
+ */
 export interface SyncProgress {
   readonly syncId: string;
   /** nothing of this sync runs */
   readonly done: boolean;
-  /** the status last seen: of the running execution, else of the last one (`none` if it never ran) */
+  /**
+   * the status last seen: of the running execution, else of the last one (`none` if it
+   * never ran); printable, at most `MAX_STATUS_BYTES` of UTF-8
+   */
   readonly status: string;
   readonly executionId?: string;
-  /** the transient failure of this round, if any */
+  /** the transient failure of this round, if any; at most `MAX_ERROR_BYTES` */
   readonly lastError?: string;
   /** a rollback gave up on this sync after a permanent failure */
   readonly gaveUp?: boolean;
@@ -36,6 +44,10 @@ interface CancelMemory {
 export const RESEND_AFTER_POLLS = 3;
 
 export const MAX_CONCURRENT_SYNCS = 4;
+
+/** A status longer than this is no status Polytomic documents; 25 of them must fit in 4 KB. */
+export const MAX_STATUS_BYTES = 40;
+export const MAX_ERROR_BYTES = 200;
 
 export class SyncWatcher {
   private readonly cancels = new Map<string, CancelMemory>();
@@ -86,14 +98,25 @@ export class SyncWatcher {
       if (failure instanceof PermanentError) {
         if (!this.perSyncFailures) throw failure;
         log.warn('rollback: giving up on this sync', { reason: failure.message });
-        return { syncId, done: true, status: 'unknown', lastError: failure.message, gaveUp: true };
+        return this.shown({ syncId, done: true, status: 'unknown', lastError: failure.message, gaveUp: true });
       }
       const previous = this.lastSeen.get(syncId);
       log.warn('poll failed, will try again', { reason: failure.message });
       progress = { syncId, done: false, status: previous?.status ?? 'unknown', executionId: previous?.executionId, lastError: failure.message };
     }
-    this.lastSeen.set(syncId, progress);
-    return progress;
+    const shown = this.shown(progress);
+    this.lastSeen.set(syncId, shown);
+    return shown;
+  }
+
+  /** Redacted first, then bounded: a cut before redaction could leave part of the key. */
+  private shown(progress: SyncProgress): SyncProgress {
+    return {
+      ...progress,
+      // nothing that JSON must escape either, so the size in the response is the size here
+      status: this.logger.bound(progress.status.replace(/[^\x20-\x7e]|["\\]/g, '?'), MAX_STATUS_BYTES),
+      ...progress.lastError === undefined ? {} : { lastError: this.logger.bound(progress.lastError.replace(/\s+/g, ' '), MAX_ERROR_BYTES) },
+    };
   }
 
   private async step(syncId: string, log: Logger): Promise<SyncProgress> {

@@ -47,6 +47,11 @@ export interface CancellerState {
   readonly deadline: number;
   /** true when this Update is CloudFormation rolling back: failures then only warn */
   readonly rollback: boolean;
+  /**
+   * The stack's status when onEvent ran; absent when it could not be read, and from states
+   * written by older versions. The request is abandoned once the stack leaves it.
+   */
+  readonly stackStatus?: string;
 }
 
 export const STATE_KEY = 'PolytomicCanceller';

@@ -1,13 +1,13 @@
-import { createHash } from 'node:crypto';
-import { CustomResource, Duration, Lazy, Stack, CfnResource, Token } from 'aws-cdk-lib';
+import { Annotations, CustomResource, Duration, Lazy, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, IConstruct } from 'constructs';
+import { guardedDefinition } from './guarded-resources';
 import { CancellerProvider, FRAMEWORK_QUERY_INTERVAL } from './provider';
-import { apiUrlErrors, apiVersionErrors, organizationIdErrors, secondsOf, syncIdErrors, timingErrors } from './validation';
+import { Limits, apiUrlErrors, apiVersionErrors, organizationIdErrors, secondsOf, syncIdErrors, timingErrors } from './validation';
 
 /** How the handler authenticates to Polytomic. */
 export enum PolytomicAuthMode {
@@ -206,13 +206,14 @@ export class PolytomicBulkSyncCanceller extends Construct {
    */
   readonly timedOut: string;
 
-  private readonly guarded: IConstruct[] = [];
+  private readonly guardedScopes: IConstruct[] = [];
   /** what this canceller's resource waits for (`executeAfter`) */
   private readonly prerequisites: IConstruct[] = [];
   private readonly provider: CancellerProvider;
 
   constructor(scope: Construct, id: string, props: PolytomicBulkSyncCancellerProps) {
     super(scope, id);
+    checkShape(this, props);
 
     const authMode = props.authMode ?? PolytomicAuthMode.API_KEY;
     const apiUrl = props.apiUrl ?? DEFAULTS.apiUrl;
@@ -270,7 +271,10 @@ export class PolytomicBulkSyncCanceller extends Construct {
       resourceType: PolytomicBulkSyncCanceller.RESOURCE_TYPE,
       // CloudFormation stops waiting a little after the handler's own deadline: the handler
       // always answers first, with a message that says what it was waiting for.
-      serviceTimeout: timeout.isUnresolved() ? undefined : Duration.seconds(Math.ceil(timeoutSeconds) + SERVICE_TIMEOUT_MARGIN_SECONDS),
+      // A timeout from a token is checked (and bounded) by the handler, so the longest one allowed bounds the wait.
+      serviceTimeout: Duration.seconds(
+        (timeout.isUnresolved() ? Limits.MAX_TIMEOUT.toSeconds() : Math.ceil(timeoutSeconds)) + SERVICE_TIMEOUT_MARGIN_SECONDS,
+      ),
       properties: {
         PropertiesVersion: '1',
         SyncIds: this.syncIds,
@@ -283,12 +287,21 @@ export class PolytomicBulkSyncCanceller extends Construct {
         TimeoutSeconds: Token.isUnresolved(timeoutSeconds) ? Token.asString(timeoutSeconds) : String(timeoutSeconds),
         PollIntervalSeconds: Token.isUnresolved(pollIntervalSeconds) ? Token.asString(pollIntervalSeconds) : String(pollIntervalSeconds),
         OnTimeout: props.timeoutAction ?? TimeoutAction.FAIL,
-        // changes whenever a guarded construct changes, so the cancel runs again before it
-        GuardedResourcesHash: Lazy.string({ produce: () => this.guardedHash() }),
+        // Change whenever a guarded construct may change, so the cancel runs again before it.
+        // Uncached: computed while the template is written, after every aspect has run.
+        GuardedResourcesHash: Lazy.uncachedString({ produce: () => this.guarded().hash }),
+        GuardedReferences: Lazy.uncachedAny({ produce: () => this.guarded().references }, { omitEmptyArray: true }),
       },
     });
     // the roles' permissions must exist before the handlers run
     this.resource.node.addDependency(provider.isCompleteHandler, provider.onEventHandler);
+    // runs after the aspects, like the template: says what a deploy-time change would not show
+    this.node.addValidation({
+      validate: () => {
+        for (const warning of this.guarded().skipped) Annotations.of(this).addWarningV2('cdk-polytomic:guardedReferenceSkipped', warning);
+        return [];
+      },
+    });
     this.summary = this.resource.getAttString('Summary');
     this.timedOut = this.resource.getAttString('TimedOut');
 
@@ -312,7 +325,7 @@ export class PolytomicBulkSyncCanceller extends Construct {
         throw new Error(`executeBefore(${scope.node.path}): the canceller ${this.node.path} depends on it (executeAfter, or the vpc, security groups, log group or a secret of the cancellers of this stack), so it cannot also wait for the canceller`);
       }
       scope.node.addDependency(this);
-      this.guarded.push(scope);
+      this.guardedScopes.push(scope);
       this.provider.guardedScopes.push(scope);
     }
   }
@@ -320,7 +333,7 @@ export class PolytomicBulkSyncCanceller extends Construct {
   /** Makes this canceller wait for `scopes`: it runs only after they are deployed. */
   executeAfter(...scopes: Construct[]): void {
     for (const scope of scopes) {
-      if (this.guarded.some((g) => overlaps(g, scope))) {
+      if (this.guardedScopes.some((g) => overlaps(g, scope))) {
         throw new Error(`executeAfter(${scope.node.path}): it already waits for the canceller ${this.node.path} (executeBefore), so the canceller cannot wait for it`);
       }
       this.prerequisites.push(scope);
@@ -348,21 +361,20 @@ export class PolytomicBulkSyncCanceller extends Construct {
       actions: ['secretsmanager:GetSecretValue'],
       resources: [arn],
     }));
-    secret.encryptionKey?.grantDecrypt(grantee);
+    // The key decrypts for this role only through Secrets Manager in the secret's own region,
+    // the condition Secret.grantRead sets. Stated on the role itself: a grant through an
+    // imported key would be dropped silently (the key's policy is not ours to change).
+    if (secret.encryptionKey) {
+      grantee.addToRolePolicy(new iam.PolicyStatement({
+        actions: ['kms:Decrypt'],
+        resources: [secret.encryptionKey.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${secret.env.region}.amazonaws.com` } },
+      }));
+    }
   }
 
-  private guardedHash(): string {
-    const hash = createHash('sha256');
-    for (const scope of this.guarded) {
-      for (const child of scope.node.findAll()) {
-        if (!(child instanceof CfnResource)) continue;
-        const stack = Stack.of(child);
-        // the template of each guarded resource, resolved in its own stack
-        const template = stack.resolve((child as unknown as { _toCloudFormation(): unknown })._toCloudFormation());
-        hash.update(child.node.path).update(JSON.stringify(template));
-      }
-    }
-    return this.guarded.length === 0 ? 'none' : hash.digest('hex').slice(0, 32);
+  private guarded() {
+    return guardedDefinition(this, this.guardedScopes, PolytomicBulkSyncCanceller.RESOURCE_TYPE);
   }
 }
 
@@ -376,3 +388,31 @@ function overlaps(a: IConstruct, b: IConstruct): boolean {
  * within one round of polls after its deadline, plus the framework's interval.
  */
 const SERVICE_TIMEOUT_MARGIN_SECONDS = FRAMEWORK_QUERY_INTERVAL.toSeconds() + 110;
+
+/**
+ * The checks a type system makes for TypeScript users, for callers without one (plain
+ * JavaScript, or a jsii language's dynamic types): one clear message instead of one error
+ * per character of a string, or a TypeError deep inside the constructor.
+ */
+function checkShape(canceller: Construct, props: PolytomicBulkSyncCancellerProps | undefined): void {
+  const where = `Invalid PolytomicBulkSyncCanceller ${canceller.node.path}`;
+  if (props === undefined || props === null || typeof props !== 'object') {
+    throw new Error(`${where}: props are required: give at least syncIds and secret`);
+  }
+  const problems: string[] = [];
+  const syncIds: unknown = props.syncIds;
+  if (syncIds === undefined || syncIds === null) {
+    problems.push('syncIds is required: give a list of Polytomic bulk sync ids (UUIDs)');
+  } else if (!Array.isArray(syncIds) && !Token.isUnresolved(syncIds)) {
+    problems.push(`syncIds must be a list of bulk sync ids, not ${typeof syncIds === 'string' ? 'a string' : typeof syncIds}: write ['${typeof syncIds === 'string' ? syncIds : '<sync id>'}']`);
+  } else if (Array.isArray(syncIds) && syncIds.some((id) => typeof id !== 'string')) {
+    problems.push('syncIds must hold strings (the bulk sync ids)');
+  }
+  const secret: unknown = props.secret;
+  if (secret === undefined || secret === null) {
+    problems.push('secret is required: give the secretsmanager.ISecret that holds the Polytomic key, e.g. Secret.fromSecretCompleteArn(this, \'PolytomicKey\', \'arn:aws:secretsmanager:…\')');
+  } else if (typeof secret !== 'object' || typeof (secret as { secretArn?: unknown }).secretArn !== 'string') {
+    problems.push('secret must be a secretsmanager.ISecret (for example from Secret.fromSecretCompleteArn), not a string or an ARN');
+  }
+  if (problems.length > 0) throw new Error(`${where}:\n  - ${problems.join('\n  - ')}`);
+}

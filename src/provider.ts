@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { CfnResource, Duration, Fn, Stack, Names } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -32,19 +31,34 @@ export interface CancellerProviderConfig {
   readonly logRetention?: logs.RetentionDays;
 }
 
+/** The provider's id in its stack: fixed, so the service token of a canceller never changes. */
+export const PROVIDER_ID = 'PolytomicBulkSyncCancellerProvider';
+
 /**
  * The handler functions and the Provider framework behind every canceller of a stack:
- * created once per stack (and per distinct network and logging configuration), found
- * again by a fixed id, so a second canceller adds a custom resource, not another provider.
+ * created once per stack, found again by a fixed id, so a second canceller adds a custom
+ * resource, not another provider.
+ *
+ * The network and logging settings change the functions in place, never the framework
+ * function whose ARN is the service token: CloudFormation refuses to move an existing
+ * custom resource to another service token, so a per-configuration provider would turn a
+ * change of log retention or VPC into a failed update.
  */
 export class CancellerProvider extends Construct {
-  /** Finds this stack's provider for `config`, creating it on first use. */
+  /**
+   * This stack's provider, created on first use. Every canceller of the stack must ask for
+   * the same settings: the first one sets them.
+   */
   static getOrCreate(scope: Construct, config: CancellerProviderConfig): CancellerProvider {
     const stack = Stack.of(scope);
-    const id = 'PolytomicBulkSyncCancellerProvider' + configSuffix(config);
-    const existing = stack.node.tryFindChild(id);
-    if (existing) return existing as CancellerProvider;
-    return new CancellerProvider(stack, id, config);
+    const existing = stack.node.tryFindChild(PROVIDER_ID) as CancellerProvider | undefined;
+    if (!existing) return new CancellerProvider(stack, PROVIDER_ID, config);
+    const differ = differingSettings(existing.config, config);
+    if (differ.length > 0) {
+      throw new Error(`${scope.node.path}: its ${differ.join(', ')} differ from those of the cancellers created before it in stack ${stack.stackName}. `
+        + 'The cancellers of a stack share one provider (so that their service token never changes): give them all the same vpc, vpcSubnets, securityGroups, logGroup and logRetention, or put this one in another stack');
+    }
+    return existing;
   }
 
   readonly serviceToken: string;
@@ -60,7 +74,7 @@ export class CancellerProvider extends Construct {
   /** What the cancellers it serves guard (`executeBefore`). */
   readonly guardedScopes: Construct[] = [];
 
-  private constructor(scope: Construct, id: string, config: CancellerProviderConfig) {
+  private constructor(scope: Construct, id: string, private readonly config: CancellerProviderConfig) {
     super(scope, id);
 
     this.logGroup = config.logGroup ?? new logs.LogGroup(this, 'Logs', {
@@ -119,6 +133,8 @@ export class CancellerProvider extends Construct {
       // the waiter logs every event to the same group, without execution data (its input
       // holds the pre-signed response URL)
       waiterStateMachineLogOptions: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+      // newer aws-cdk-lib versions turn the waiter's logging off unless this says otherwise
+      disableWaiterStateMachineLogging: false,
     });
     // The framework picks its runtime from a regional table that, in older aws-cdk-lib
     // versions, still names deprecated Node.js releases.
@@ -133,17 +149,20 @@ export class CancellerProvider extends Construct {
   }
 }
 
-function configSuffix(config: CancellerProviderConfig): string {
-  const parts = [
-    config.vpc && Names.nodeUniqueId(config.vpc.node),
-    config.vpcSubnets && JSON.stringify(config.vpcSubnets, (_k, v) => (v instanceof Construct ? Names.nodeUniqueId(v.node) : v)),
-    config.securityGroups && config.securityGroups.map((sg) => Names.nodeUniqueId(sg.node)).sort().join(','),
-    config.logGroup && Names.nodeUniqueId(config.logGroup.node),
-    // the default retention is the default provider
-    config.logRetention === logs.RetentionDays.ONE_MONTH ? undefined : config.logRetention,
+/** The names of the settings in which `a` and `b` differ (an omitted retention is the default one). */
+function differingSettings(a: CancellerProviderConfig, b: CancellerProviderConfig): string[] {
+  const node = (c: Construct | undefined) => c && Names.nodeUniqueId(c.node);
+  const subnets = (s: ec2.SubnetSelection | undefined) => s && JSON.stringify(s, (_k, v) => (v instanceof Construct ? node(v) : v));
+  const groups = (g: ec2.ISecurityGroup[] | undefined) => g && g.map((sg) => node(sg)).sort().join(',');
+  const retention = (c: CancellerProviderConfig) => c.logGroup ? undefined : c.logRetention ?? logs.RetentionDays.ONE_MONTH;
+  const settings: Array<[string, (c: CancellerProviderConfig) => unknown]> = [
+    ['vpc', (c) => node(c.vpc)],
+    ['vpcSubnets', (c) => subnets(c.vpcSubnets)],
+    ['securityGroups', (c) => groups(c.securityGroups)],
+    ['logGroup', (c) => node(c.logGroup)],
+    ['logRetention', retention],
   ];
-  if (parts.every((p) => p === undefined)) return '';
-  return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 8);
+  return settings.filter(([, value]) => value(a) !== value(b)).map(([name]) => name);
 }
 
 /**

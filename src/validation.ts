@@ -1,15 +1,22 @@
 import { Duration, Token } from 'aws-cdk-lib';
+import {
+  MAX_POLL_INTERVAL_SECONDS, MAX_SYNCS, MAX_TIMEOUT_SECONDS, MIN_POLL_INTERVAL_SECONDS, MIN_TIMEOUT_SECONDS,
+  apiUrlProblems, pollIntervalProblems, timeoutProblems,
+} from './shared/limits';
 
-/** Limits the construct enforces at synth time. */
+/**
+ * Limits the construct enforces at synth time. The numbers and the messages live in
+ * `shared/limits`, which the handler uses too, for values that were tokens at synth.
+ */
 export const Limits = {
   /** CloudFormation gives a custom resource at most one hour; keep room for the margin below. */
-  MAX_TIMEOUT: Duration.minutes(55),
-  MIN_TIMEOUT: Duration.minutes(1),
-  MIN_POLL_INTERVAL: Duration.seconds(1),
+  MAX_TIMEOUT: Duration.seconds(MAX_TIMEOUT_SECONDS),
+  MIN_TIMEOUT: Duration.seconds(MIN_TIMEOUT_SECONDS),
+  MIN_POLL_INTERVAL: Duration.seconds(MIN_POLL_INTERVAL_SECONDS),
   /** a longer interval would not fit inside one isComplete invocation */
-  MAX_POLL_INTERVAL: Duration.minutes(2),
+  MAX_POLL_INTERVAL: Duration.seconds(MAX_POLL_INTERVAL_SECONDS),
   /** keeps the custom resource's response well under CloudFormation's 4 KB */
-  MAX_SYNCS: 25,
+  MAX_SYNCS,
 } as const;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -51,17 +58,8 @@ export function organizationIdErrors(authMode: string, organizationId: string | 
 
 export function apiUrlErrors(apiUrl: string): string[] {
   if (Token.isUnresolved(apiUrl)) return [];
-  if (apiUrl !== apiUrl.trim()) return [`apiUrl "${apiUrl}" has leading or trailing spaces`];
-  let url: URL;
-  try {
-    url = new URL(apiUrl);
-  } catch {
-    return [`apiUrl "${apiUrl}" is not a URL: an https URL such as https://app.polytomic.com is expected`];
-  }
-  if (url.protocol !== 'https:') return [`apiUrl "${apiUrl}" does not use https: the key is sent with every request, so only https is accepted`];
-  if (url.username || url.password) return ['apiUrl must not contain credentials: the key is read from the secret'];
-  if (url.search || url.hash) return [`apiUrl "${apiUrl}" has a query or fragment: give the base URL only`];
-  return [];
+  // plain http, even to a loopback host, is refused here: a deployed handler reaches no local Polytomic
+  return apiUrlProblems(apiUrl);
 }
 
 export function apiVersionErrors(apiVersion: string): string[] {
@@ -79,23 +77,10 @@ export function secondsOf(name: string, duration: Duration): number {
 }
 
 export function timingErrors(timeout: Duration, pollInterval: Duration): string[] {
-  const errors: string[] = [];
-  const timeoutKnown = !timeout.isUnresolved();
-  const intervalKnown = !pollInterval.isUnresolved();
-  if (timeoutKnown) {
-    const s = timeout.toSeconds({ integral: false });
-    if (!Number.isInteger(s)) errors.push(`timeout is ${timeout.toHumanString()}: it must be a whole number of seconds`);
-    if (s < Limits.MIN_TIMEOUT.toSeconds({ integral: false }) || s > Limits.MAX_TIMEOUT.toSeconds({ integral: false })) {
-      errors.push(`timeout is ${timeout.toHumanString()}: it must be between ${Limits.MIN_TIMEOUT.toHumanString()} and ${Limits.MAX_TIMEOUT.toHumanString()} (CloudFormation waits at most one hour for a custom resource)`);
-    }
-  }
-  if (intervalKnown) {
-    const s = pollInterval.toSeconds({ integral: false });
-    if (s < Limits.MIN_POLL_INTERVAL.toSeconds({ integral: false }) || s > Limits.MAX_POLL_INTERVAL.toSeconds({ integral: false })) {
-      errors.push(`pollInterval is ${pollInterval.toHumanString()}: it must be between ${Limits.MIN_POLL_INTERVAL.toHumanString()} and ${Limits.MAX_POLL_INTERVAL.toHumanString()}`);
-    } else if (timeoutKnown && s > timeout.toSeconds({ integral: false })) {
-      errors.push(`pollInterval (${pollInterval.toHumanString()}) is longer than timeout (${timeout.toHumanString()}): it must not be`);
-    }
-  }
-  return errors;
+  const timeoutSeconds = timeout.isUnresolved() ? undefined : timeout.toSeconds({ integral: false });
+  const intervalSeconds = pollInterval.isUnresolved() ? undefined : pollInterval.toSeconds({ integral: false });
+  return [
+    ...timeoutSeconds === undefined ? [] : timeoutProblems(timeoutSeconds),
+    ...intervalSeconds === undefined ? [] : pollIntervalProblems(intervalSeconds, timeoutSeconds),
+  ];
 }

@@ -5,6 +5,7 @@
  * during all of them and fails if a secret is anywhere in it.
  */
 import { API_KEY, DEPLOYMENT_KEY, ORG_ID, capturedOutput, worldPerTest } from '../fixtures/harness';
+import { abandonedScenarios } from './scenarios/abandoned';
 import { credentialScenarios } from './scenarios/credentials';
 import { faultScenarios } from './scenarios/faults';
 import { lifecycleScenarios } from './scenarios/lifecycle';
@@ -18,6 +19,7 @@ faultScenarios(world);
 credentialScenarios(world);
 rollbackScenarios(world);
 timingScenarios(world);
+abandonedScenarios(world);
 
 describe('secret hygiene over the whole suite', () => {
   test('no log line, error message, stack or result of any scenario above holds a key or an Authorization value', () => {

@@ -1,4 +1,5 @@
-import { Logger } from '../../lambda/logger';
+import * as fc from 'fast-check';
+import { Logger, clip } from '../../lambda/logger';
 
 function capture() {
   const lines: string[] = [];
@@ -56,5 +57,61 @@ describe('Logger', () => {
     logger.info('y', { circular });
     expect(JSON.parse(lines[0]).error).toEqual({ name: 'TypeError', message: 'bad' });
     expect(JSON.parse(lines[1])).toMatchObject({ level: 'INFO', msg: 'y' });
+  });
+
+  test('a secret is redacted whatever its case: text on its way out may have been lower-cased', () => {
+    const { lines, logger } = capture();
+    logger.addSecret('Pk-Live-AbC123');
+    logger.info('status pk-live-abc123 / PK-LIVE-ABC123');
+    expect(lines[0]).not.toMatch(/abc123/i);
+    expect(logger.redact('x Pk-Live-AbC123 y')).toBe('x *** y');
+  });
+
+  test('a secret that contains another is replaced whole', () => {
+    const { logger } = capture();
+    logger.addSecret('abcd-1234');
+    logger.addSecret('abcd-1234-efgh-5678');
+    expect(logger.redact('[abcd-1234-efgh-5678]')).toBe('[***]');
+  });
+
+  test('a line is cut to 4,000 bytes only after redaction: a secret across the cut leaves nothing', () => {
+    const { lines, logger } = capture();
+    const secret = 'sEcReT0123456789';
+    logger.addSecret(secret);
+    for (let before = 3_900; before < 4_000; before++) logger.info('x', { reason: '.'.repeat(before) + secret + '.'.repeat(100) });
+    for (const line of lines) {
+      expect(Buffer.byteLength(line)).toBeLessThanOrEqual(4_000);
+      expect(line).not.toMatch(/sEcReT|0123456789/);
+    }
+  });
+
+  test('bound() redacts, then clips', () => {
+    const { logger } = capture();
+    logger.addSecret('0123456789abcdef');
+    expect(logger.bound('ab0123456789abcdef', 8)).toBe('ab***');
+    expect(logger.bound('abcdefgh0123456789abcdef', 8)).toBe('abcde…');
+  });
+});
+
+describe('clip', () => {
+  test.each([
+    ['short', 10, 'short'],
+    ['exactly10!', 10, 'exactly10!'],
+    ['more than ten', 10, 'more th…'],
+    ['€€€€', 8, '€…'],
+    ['a😀b', 6, 'a😀b'],
+    ['😀😀', 5, '…'],
+    ['anything', 2, ''],
+  ])('%p to %p bytes → %p', (text, max, expected) => {
+    expect(clip(text, max)).toBe(expected);
+  });
+
+  test('property: never over the limit, never a broken character, a prefix of the text', () => {
+    fc.assert(fc.property(fc.string({ unit: 'grapheme', maxLength: 200 }), fc.integer({ min: 0, max: 300 }), (text, max) => {
+      const out = clip(text, max);
+      expect(Buffer.byteLength(out)).toBeLessThanOrEqual(max);
+      expect(Buffer.from(out).toString()).toBe(out);
+      expect(text.startsWith(out.replace(/…$/, ''))).toBe(true);
+    }), { numRuns: 500 });
   });
 });

@@ -69,6 +69,22 @@ describe('PolytomicClient', () => {
     }), { numRuns: 200 });
   });
 
+  test('the key is never sent to a URL that is not https (plain http only to a loopback host)', () => {
+    for (const url of ['http://polytomic.example.com', 'http://10.0.0.1', 'ftp://127.0.0.1', 'https://u:p@app.polytomic.com']) {
+      expect(() => client(url)).toThrow(PermanentError);
+    }
+    expect(() => client('http://localhost:1')).not.toThrow();
+    expect(() => client('http://[::1]:1')).not.toThrow();
+  });
+
+  test('an error message is passed on whole, however long: it is cut only after redaction', async () => {
+    const message = `${'m'.repeat(1_000)} k-123456 ${'n'.repeat(1_000)}`;
+    answer = { status: 400, contentType: 'application/json', body: JSON.stringify({ status: 400, message }) };
+    await expect(client().getStatus('s')).rejects.toThrow(message);
+    answer = { status: 422, contentType: 'application/json', body: JSON.stringify({ status: 422, message }) };
+    await expect(client().cancel('s', () => idempotencyKey('a'))).resolves.toMatchObject({ message });
+  });
+
   test('a cancel refused with a 4xx is returned for the caller to re-check, not thrown', async () => {
     answer = { status: 422, contentType: 'application/json', body: '{"status":422,"message":"no running execution"}' };
     await expect(client().cancel('s', () => idempotencyKey('a'))).resolves.toEqual({ refused: true, status: 422, message: 'no running execution' });

@@ -1,5 +1,5 @@
 import { PermanentError } from '../../lambda/errors';
-import { parseProperties } from '../../lambda/properties';
+import { checkProperties, parseProperties } from '../../lambda/properties';
 import { DEFAULT_API_URL, DEFAULT_API_VERSION } from '../../lambda/types';
 import { SECRET_ARN, resourceProperties } from '../fixtures/events';
 
@@ -48,5 +48,37 @@ describe('parseProperties', () => {
   ])('%p is rejected', (overrides, message) => {
     expect(() => parseProperties(resourceProperties(overrides))).toThrow(PermanentError);
     expect(() => parseProperties(resourceProperties(overrides))).toThrow(message);
+  });
+
+  test('a URL that is not https is refused, even in a rollback: the key is never sent in clear text', () => {
+    expect(() => parseProperties(resourceProperties({ ApiUrl: 'http://polytomic.example.com' }))).toThrow(PermanentError);
+    expect(() => parseProperties(resourceProperties({ ApiUrl: 'http://polytomic.example.com' }))).toThrow(/does not use https/);
+    expect(() => parseProperties(resourceProperties({ ApiUrl: 'https://u:p@polytomic.example.com' }))).toThrow(/must not contain credentials/);
+  });
+
+  test('plain http to a loopback host is accepted (the key stays on the machine; the tests need it)', () => {
+    expect(parseProperties(resourceProperties({ ApiUrl: 'http://127.0.0.1:4010' })).apiUrl).toBe('http://127.0.0.1:4010');
+    expect(parseProperties(resourceProperties({ ApiUrl: 'http://localhost:4010/' })).apiUrl).toBe('http://localhost:4010/');
+  });
+
+  test('timings out of range are clamped into it', () => {
+    expect(parseProperties(resourceProperties({ TimeoutSeconds: '1', PollIntervalSeconds: '1000' }))).toMatchObject({ timeoutMs: 60_000, pollIntervalMs: 60_000 });
+    expect(parseProperties(resourceProperties({ TimeoutSeconds: '99999', PollIntervalSeconds: '0.001' }))).toMatchObject({ timeoutMs: 3_300_000, pollIntervalMs: 1_000 });
+  });
+});
+
+describe('checkProperties', () => {
+  test('what the construct writes, and what older resources lack, has no problem', () => {
+    expect(checkProperties(resourceProperties())).toEqual([]);
+    expect(checkProperties({ SyncIds: 'a', SecretArn: SECRET_ARN })).toEqual([]);
+    expect(checkProperties(resourceProperties({ TimeoutSeconds: 3300, PollIntervalSeconds: 120 }))).toEqual([]);
+  });
+
+  test('reports what the construct would have refused at synth, one message each', () => {
+    expect(checkProperties(resourceProperties({ ApiUrl: 'http://x.example.com', TimeoutSeconds: '3301', PollIntervalSeconds: 'often' }))).toEqual([
+      'apiUrl "http://x.example.com" does not use https: the key is sent with every request, so only https is accepted',
+      'timeout is 55 minutes 1 second: it must be between 1 minute and 55 minutes (CloudFormation waits at most one hour for a custom resource)',
+      'pollInterval is "often": a number of seconds is expected',
+    ]);
   });
 });

@@ -1,53 +1,168 @@
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { mockClient } from 'aws-sdk-client-mock';
+/**
+ * The stack-status reader with the real `@aws-sdk/client-cloudformation` client against a
+ * loopback CloudFormation (AWS_ENDPOINT_URL_CLOUDFORMATION), and the decisions taken from
+ * the status: rollback, abandoned request.
+ */
 import { Logger } from '../../lambda/logger';
-import { checkRollback } from '../../lambda/stack-status';
-import { STACK_ID } from '../fixtures/events';
+import { StackWatch, STATUS_MAX_AGE_MS, UNKNOWN_STATUS, isAbandoned, isRollingBack, readStackStatus } from '../../lambda/stack-status';
+import { STACK_ID, SimulatedClock } from '../fixtures/events';
+import { FakeCloudFormation } from '../simulator/fake-cloudformation';
 
-const cfn = mockClient(CloudFormationClient);
-const logger = new Logger(() => undefined);
+let cfn: FakeCloudFormation;
+let lines: string[];
+let logger: Logger;
+let clock: SimulatedClock;
 
-beforeEach(() => cfn.reset());
+beforeEach(async () => {
+  cfn = await FakeCloudFormation.start({ stacks: { [STACK_ID]: 'UPDATE_IN_PROGRESS' } });
+  process.env.AWS_ENDPOINT_URL_CLOUDFORMATION = cfn.url;
+  lines = [];
+  logger = new Logger((line) => lines.push(line));
+  clock = new SimulatedClock();
+});
 
-describe('checkRollback', () => {
-  test.each([
-    ['UPDATE_ROLLBACK_IN_PROGRESS', 'rollback'],
-    ['ROLLBACK_IN_PROGRESS', 'rollback'],
-    ['IMPORT_ROLLBACK_IN_PROGRESS', 'rollback'],
-    ['UPDATE_IN_PROGRESS', 'no-rollback'],
-    ['UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS', 'no-rollback'],
-    ['CREATE_IN_PROGRESS', 'no-rollback'],
-  ])('%s → %s', async (status, expected) => {
-    cfn.on(DescribeStacksCommand, { StackName: STACK_ID }).resolves({ Stacks: [{ StackName: 'app', StackStatus: status as never, CreationTime: new Date() }] });
-    await expect(checkRollback(STACK_ID, logger)).resolves.toBe(expected);
+afterEach(async () => {
+  delete process.env.AWS_ENDPOINT_URL_CLOUDFORMATION;
+  await cfn.close();
+});
+
+const read = (options: { stopBy?: number; attemptTimeoutMs?: number } = {}) =>
+  readStackStatus(STACK_ID, { logger, clock, stopBy: options.stopBy ?? Infinity, attemptTimeoutMs: options.attemptTimeoutMs });
+
+describe('readStackStatus (real SDK client, loopback CloudFormation)', () => {
+  test.each(['UPDATE_IN_PROGRESS', 'UPDATE_ROLLBACK_IN_PROGRESS', 'CREATE_IN_PROGRESS', 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS'])('answers %s as read', async (status) => {
+    cfn.setStatus(STACK_ID, status);
+    await expect(read()).resolves.toBe(status);
   });
 
-  test('an error (throttled, denied, no network) is tried 3 times, then answers unknown instead of throwing', async () => {
-    cfn.on(DescribeStacksCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'Throttling' }));
-    const waits: number[] = [];
-    await expect(checkRollback(STACK_ID, logger, Infinity, async (ms) => { waits.push(ms); })).resolves.toBe('unknown');
-    expect(cfn.commandCalls(DescribeStacksCommand)).toHaveLength(3);
-    expect(waits).toEqual([1_000, 2_000]);
+  test('asks DescribeStacks for the stack by its id, signed for the stack\'s own region, in the awsQuery protocol', async () => {
+    await read();
+    expect(cfn.requests).toHaveLength(1);
+    expect(cfn.requests[0]).toMatchObject({ action: 'DescribeStacks', stackName: STACK_ID, region: 'eu-west-1', service: 'cloudformation', responseStatus: 200 });
+    expect(cfn.requests[0].headers['content-type']).toMatch(/^application\/x-www-form-urlencoded/);
   });
 
-  test('a passing error (a grant still propagating) is retried', async () => {
-    cfn.on(DescribeStacksCommand)
-      .rejectsOnce(Object.assign(new Error('not authorized'), { name: 'AccessDenied' }))
-      .resolves({ Stacks: [{ StackName: 'app', StackStatus: 'UPDATE_ROLLBACK_IN_PROGRESS', CreationTime: new Date() }] });
-    await expect(checkRollback(STACK_ID, logger, Infinity, async () => undefined)).resolves.toBe('rollback');
+  test('throttled: tried 3 times with growing pauses on the clock, then unknown instead of a throw', async () => {
+    cfn.fault({ type: 'throttling' }, Infinity);
+    await expect(read()).resolves.toBe(UNKNOWN_STATUS);
+    expect(cfn.describeStacksRequests()).toHaveLength(3);
+    expect(clock.sleeps).toEqual([1_000, 2_000]);
+    expect(lines.join('\n')).toMatch(/could not read the stack status.*(Throttling|Rate exceeded)/);
+  });
+
+  test.each([['internal', 500], ['denied', 403], ['throttling', 400]] as const)('a passing %s error (HTTP %d) is retried', async (type, httpStatus) => {
+    cfn.fault({ type });
+    cfn.setStatus(STACK_ID, 'UPDATE_ROLLBACK_IN_PROGRESS');
+    await expect(read()).resolves.toBe('UPDATE_ROLLBACK_IN_PROGRESS');
+    expect(cfn.requests.map((r) => r.responseStatus)).toEqual([httpStatus, 200]);
+  });
+
+  test('a hung endpoint: each attempt is aborted at its timeout; unknown after 3', async () => {
+    cfn.fault({ type: 'hang' }, Infinity);
+    const started = Date.now();
+    await expect(read({ attemptTimeoutMs: 200 })).resolves.toBe(UNKNOWN_STATUS);
+    expect(cfn.describeStacksRequests()).toHaveLength(3);
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   test('no attempt is started without the time for it', async () => {
-    cfn.on(DescribeStacksCommand).resolves({ Stacks: [] });
-    await expect(checkRollback(STACK_ID, logger, Date.now() + 1_000)).resolves.toBe('unknown');
-    expect(cfn.commandCalls(DescribeStacksCommand)).toHaveLength(0);
+    await expect(read({ stopBy: clock.now() + 1_000 })).resolves.toBe(UNKNOWN_STATUS);
+    expect(cfn.requests).toHaveLength(0);
+    expect(lines.join('\n')).toMatch(/no time left to read the stack status/);
   });
 
-  test('the stack is asked for by its id, in its own region', async () => {
-    cfn.on(DescribeStacksCommand).resolves({ Stacks: [] });
-    await checkRollback(STACK_ID, logger);
-    const call = cfn.commandCalls(DescribeStacksCommand)[0];
-    expect(call.args[0].input).toEqual({ StackName: STACK_ID });
-    await expect(call.thisValue.config.region()).resolves.toBe('eu-west-1');
+  test('no retry runs past stopBy: the pauses count on the clock', async () => {
+    cfn.fault({ type: 'internal' }, Infinity);
+    // attempt 1 at 0 s, pause 1 s, attempt 2 (ends by 6 s), pause 2 s: a third would end at 8 s
+    await expect(read({ stopBy: clock.now() + 7_500 })).resolves.toBe(UNKNOWN_STATUS);
+    expect(cfn.describeStacksRequests()).toHaveLength(2);
+  });
+
+  test('an unknown stack answers unknown', async () => {
+    const other = STACK_ID.replace('/app/', '/other/');
+    await expect(readStackStatus(other, { logger, clock, stopBy: Infinity })).resolves.toBe(UNKNOWN_STATUS);
+    expect(cfn.requests[0].responseStatus).toBe(400);
+  });
+
+  test('the client follows AWS_ENDPOINT_URL_CLOUDFORMATION when it changes (cached per region and endpoint)', async () => {
+    await read();
+    const second = await FakeCloudFormation.start({ stacks: { [STACK_ID]: 'UPDATE_COMPLETE' } });
+    try {
+      process.env.AWS_ENDPOINT_URL_CLOUDFORMATION = second.url;
+      await expect(read()).resolves.toBe('UPDATE_COMPLETE');
+      expect(second.requests).toHaveLength(1);
+      expect(cfn.requests).toHaveLength(1);
+    } finally {
+      await second.close();
+    }
+  });
+});
+
+describe('decisions from the status', () => {
+  test.each([
+    ['UPDATE_ROLLBACK_IN_PROGRESS', true],
+    ['ROLLBACK_IN_PROGRESS', true],
+    ['IMPORT_ROLLBACK_IN_PROGRESS', true],
+    ['UPDATE_IN_PROGRESS', false],
+    ['UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS', false],
+    ['CREATE_IN_PROGRESS', false],
+    [UNKNOWN_STATUS, false],
+  ])('isRollingBack(%s) = %s', (status, expected) => {
+    expect(isRollingBack(status)).toBe(expected);
+  });
+
+  test.each([
+    // the request started in a known status: any other known status abandons it
+    ['UPDATE_IN_PROGRESS', 'UPDATE_IN_PROGRESS', false],
+    ['UPDATE_ROLLBACK_IN_PROGRESS', 'UPDATE_IN_PROGRESS', true],
+    ['UPDATE_ROLLBACK_COMPLETE', 'UPDATE_ROLLBACK_IN_PROGRESS', true],
+    ['ROLLBACK_IN_PROGRESS', 'CREATE_IN_PROGRESS', true],
+    ['UPDATE_COMPLETE_CLEANUP_IN_PROGRESS', 'UPDATE_IN_PROGRESS', true],
+    [UNKNOWN_STATUS, 'UPDATE_IN_PROGRESS', false],
+    // the starting status is not known: only a status in which nothing is awaited
+    ['UPDATE_ROLLBACK_IN_PROGRESS', undefined, false],
+    ['UPDATE_IN_PROGRESS', UNKNOWN_STATUS, false],
+    ['UPDATE_COMPLETE', undefined, true],
+    ['UPDATE_ROLLBACK_FAILED', undefined, true],
+    ['UPDATE_COMPLETE_CLEANUP_IN_PROGRESS', undefined, true],
+    ['ROLLBACK_IN_PROGRESS', undefined, true],
+    ['DELETE_IN_PROGRESS', undefined, true],
+    [UNKNOWN_STATUS, undefined, false],
+  ])('isAbandoned(%s, started in %s) = %s', (status, startedIn, expected) => {
+    expect(isAbandoned(status, startedIn)).toBe(expected);
+  });
+});
+
+describe('StackWatch', () => {
+  function watchOf(answers: string[], start: { status?: string; readAt: number }) {
+    const reads: number[] = [];
+    const watch = new StackWatch(async () => { reads.push(clock.now()); return answers.shift() ?? UNKNOWN_STATUS; }, clock, start);
+    return { watch, reads };
+  }
+
+  test('reads only once the last read is too old, and reports a change of status', async () => {
+    const { watch, reads } = watchOf(['UPDATE_IN_PROGRESS', 'UPDATE_ROLLBACK_IN_PROGRESS'], { status: 'UPDATE_IN_PROGRESS', readAt: clock.now() });
+    await expect(watch.check()).resolves.toBeUndefined();
+    expect(reads).toHaveLength(0);
+    clock.advance(STATUS_MAX_AGE_MS);
+    await expect(watch.check()).resolves.toBeUndefined();
+    clock.advance(STATUS_MAX_AGE_MS);
+    await expect(watch.check()).resolves.toBe('UPDATE_ROLLBACK_IN_PROGRESS');
+    expect(reads).toHaveLength(2);
+  });
+
+  test('onEvent could not read it: the first status read stands for the starting one', async () => {
+    const { watch } = watchOf(['UPDATE_IN_PROGRESS', UNKNOWN_STATUS, 'UPDATE_ROLLBACK_IN_PROGRESS'], { status: UNKNOWN_STATUS, readAt: clock.now() });
+    await expect(watch.check()).resolves.toBeUndefined(); // due at once: onEvent's read failed
+    clock.advance(STATUS_MAX_AGE_MS);
+    await expect(watch.check()).resolves.toBeUndefined(); // a failed read changes nothing
+    expect(watch.latest).toBe('UPDATE_IN_PROGRESS');
+    clock.advance(STATUS_MAX_AGE_MS);
+    await expect(watch.check()).resolves.toBe('UPDATE_ROLLBACK_IN_PROGRESS');
+  });
+
+  test('a state from an older version (no status): a settled stack is abandoned at the first read', async () => {
+    const { watch } = watchOf(['UPDATE_COMPLETE'], { readAt: clock.now() });
+    await expect(watch.check()).resolves.toBe('UPDATE_COMPLETE');
   });
 });

@@ -1,6 +1,12 @@
 /**
- * A loopback HTTP server that behaves like Polytomic's bulk-sync REST API
- * (see /work/shared/reference/polytomic-api.md). Test-only; node:http, no deps.
+ * A loopback HTTP server that behaves like Polytomic's bulk-sync REST API, for tests only
+ * (node:http, no dependencies). It models the endpoints a canceller touches: list/get a sync,
+ * per-sync and multi-sync status, cancel (whole sync and one execution), start, list and get
+ * executions, and activate. Paths, envelopes (`{"data": ...}`), snake_case fields, status
+ * enums and error bodies follow Polytomic's public API reference and the types of the official
+ * TypeScript SDK (`polytomic` on npm). Where those sources are silent (e.g. a cancel on an idle
+ * sync, the default page size of the executions list), the choice is documented where it is made
+ * and, where it matters, configurable.
  *
  * Request pipeline (in this order):
  *   1. the request (incl. body) is recorded in `sim.requests`;
@@ -20,11 +26,16 @@
 import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { TERMINAL_STATUSES } from '../../lambda/types';
 
 /** The version echoed when a request carries no `X-Polytomic-Version` header. */
 export const DEFAULT_POLYTOMIC_VERSION = '2024-02-08';
-/** The documented terminal execution statuses. Only these move an execution to `last_execution`. */
-export const TERMINAL_STATUSES: readonly string[] = ['completed', 'canceled', 'failed'];
+/**
+ * The statuses that move an execution to `last_execution`: the handler's own set, so the two
+ * cannot disagree. The API documents only `completed`, `canceled` and `failed` as terminal;
+ * `errors` and `interrupted` are treated as terminal too because no execution leaves them.
+ */
+export { TERMINAL_STATUSES };
 
 /** How the simulator answers a cancel when nothing runs (UNCONFIRMED in the real API). */
 export interface IdleCancelAnswer {
@@ -42,6 +53,15 @@ export interface PolytomicSimulatorOptions {
   readonly idleCancel?: IdleCancelAnswer;
 }
 
+/** A finished execution to seed a sync with; the times are taken as given. */
+export interface PastExecution {
+  /** A terminal status (see `TERMINAL_STATUSES`). */
+  readonly status: string;
+  readonly startedAt: Date;
+  /** Also the execution's `updated_at`. */
+  readonly finishedAt: Date;
+}
+
 export interface AddSyncOptions {
   /** Default: a random UUID. */
   readonly id?: string;
@@ -52,6 +72,11 @@ export interface AddSyncOptions {
   readonly running?: boolean;
   /** Status of the previous run, shown as `last_execution`. Default 'completed'; null = the sync never ran. */
   readonly lastExecution?: string | null;
+  /**
+   * Finished executions instead of the single `lastExecution` (give one or the other). The one
+   * that finished last becomes `last_execution`.
+   */
+  readonly history?: readonly PastExecution[];
   /** Observations spent in 'canceling' after a cancel before 'canceled'. Default 2. */
   readonly cancelAfterPolls?: number;
   /** Once canceled, immediately start ONE new running execution (a scheduler racing us). Needs `active`. */
@@ -178,6 +203,20 @@ interface Outcome {
   headers?: Record<string, string>;
 }
 
+/** Where an execution sorts in the executions list: a timestamp, ties broken by a global sequence. */
+interface SortKey {
+  readonly at: string;
+  readonly seq: number;
+}
+
+/** What a `page_token` stands for: the last item served and the query it was served for. */
+interface PageCursor {
+  readonly syncId: string;
+  readonly onlyTerminal: boolean;
+  readonly ascending: boolean;
+  readonly after: SortKey;
+}
+
 interface QueuedFault {
   matcher: FaultMatcher;
   fault: Fault;
@@ -185,6 +224,14 @@ interface QueuedFault {
 }
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_-]{8,255}$/;
+/**
+ * Page size of GET /api/bulk/syncs/{id}/executions. The API documents a cap of 100 but no
+ * default; 50 is the default Polytomic documents for its other cursor-paginated list (bulk syncs
+ * under 2025-09-18). A limit outside 1..100 answers 400 rather than being clamped ("capped at
+ * 100" could mean either): a client that passes here also works against a server that clamps.
+ */
+const EXECUTIONS_DEFAULT_LIMIT = 50;
+const EXECUTIONS_MAX_LIMIT = 100;
 const ORG_ID = 'be80a27e-0e80-4dcb-bee9-1666f02eeb83';
 
 /** ApiError body `{"status":N,"message":"..."}`. */
@@ -237,6 +284,11 @@ export class PolytomicSimulator {
   private readonly idempotency = new Map<string, Outcome | 'in-flight'>();
   private readonly sockets = new Set<Socket>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Start and last-update order of each execution (timestamps can tie within a millisecond). */
+  private readonly order = new WeakMap<SimExecution, { started: number; updated: number }>();
+  private sequence = 0;
+  /** Issued `page_token`s; anything else is unknown. */
+  private readonly pageTokens = new Map<string, PageCursor>();
 
   private constructor(options: PolytomicSimulatorOptions) {
     this.options = options;
@@ -273,9 +325,23 @@ export class PolytomicSimulator {
       cancelsApplied: 0,
       createdAt: now,
     };
+    if (opts.history) {
+      if (opts.lastExecution !== undefined) throw new Error('give either history or lastExecution');
+      for (const past of opts.history) {
+        if (!TERMINAL_STATUSES.has(past.status)) throw new Error(`history status '${past.status}' is not terminal`);
+      }
+    }
     this.syncs.set(id, sync);
     const lastStatus = opts.lastExecution === undefined ? 'completed' : opts.lastExecution;
-    if (lastStatus !== null) {
+    if (opts.history) {
+      let latest: SimExecution | undefined;
+      for (const past of opts.history) {
+        const exec = this.newExecution(sync, past.status, past.startedAt);
+        this.finish(sync, exec, past.status, past.finishedAt);
+        if (!latest || exec.completed_at! >= latest.completed_at!) latest = exec;
+      }
+      sync.last = latest;
+    } else if (lastStatus !== null) {
       const prev = this.newExecution(sync, lastStatus, new Date(Date.now() - 3600_000));
       this.finish(sync, prev, lastStatus);
       sync.current = undefined;
@@ -512,7 +578,7 @@ export class PolytomicSimulator {
         return ok({ id: sync.id, active });
       }
       case 'GET executions':
-        return { status: 200, body: { data: [...sync.executions.values()].reverse(), pagination: {} } };
+        return this.listExecutions(sync, url.searchParams);
       case 'POST executions':
         return this.start(sync, body, raw);
       case 'GET executions/:exec': {
@@ -571,6 +637,66 @@ export class PolytomicSimulator {
     return ok(exec);
   }
 
+  /**
+   * GET /api/bulk/syncs/{id}/executions: newest start first (`ascending=true`: oldest first);
+   * `only_terminal=true` keeps finished executions and orders them by `updated_at` instead.
+   * The cursor is keyset-based, so executions that start while a client pages through the list
+   * cause neither duplicates nor gaps. `pagination.next_page_token` is present only when another
+   * page exists. A token is only valid for the sync and the flags it was issued for.
+   */
+  private listExecutions(sync: SyncState, params: URLSearchParams): Outcome {
+    let limit = EXECUTIONS_DEFAULT_LIMIT;
+    const limitText = params.get('limit');
+    if (limitText !== null) {
+      limit = /^\d{1,4}$/.test(limitText) ? Number(limitText) : NaN;
+      if (!(limit >= 1 && limit <= EXECUTIONS_MAX_LIMIT)) {
+        return apiError(400, `limit must be an integer from 1 to ${EXECUTIONS_MAX_LIMIT}`);
+      }
+    }
+    const onlyTerminal = booleanParam(params, 'only_terminal');
+    const ascending = booleanParam(params, 'ascending');
+    if (onlyTerminal === undefined || ascending === undefined) {
+      return apiError(400, 'only_terminal and ascending must be true or false');
+    }
+
+    const keyOf = (e: SimExecution): SortKey => {
+      const o = this.order.get(e)!;
+      return onlyTerminal ? { at: e.updated_at, seq: o.updated } : { at: e.started_at, seq: o.started };
+    };
+    const direction = ascending ? 1 : -1;
+    let list = [...sync.executions.values()]
+      .filter((e) => !onlyTerminal || TERMINAL_STATUSES.has(e.status))
+      .sort((a, b) => direction * compareKeys(keyOf(a), keyOf(b)));
+
+    const token = params.get('page_token');
+    if (token !== null) {
+      // Only an omitted token means "first page"; an empty one is as unknown as a made-up one.
+      const cursor = this.pageTokens.get(token);
+      if (!cursor || cursor.syncId !== sync.id) return apiError(400, 'invalid page_token');
+      if (cursor.onlyTerminal !== onlyTerminal || cursor.ascending !== ascending) {
+        return apiError(400, 'page_token does not match only_terminal/ascending of the request that issued it');
+      }
+      list = list.filter((e) => direction * compareKeys(keyOf(e), cursor.after) > 0);
+    }
+
+    const page = list.slice(0, limit);
+    const pagination: { next_page_token?: string } = {};
+    if (list.length > limit) {
+      const next = randomUUID().replace(/-/g, '');
+      this.pageTokens.set(next, { syncId: sync.id, onlyTerminal, ascending, after: keyOf(page[page.length - 1]) });
+      pagination.next_page_token = next;
+    }
+    return { status: 200, body: { data: page, pagination } };
+  }
+
+  /**
+   * GET /api/bulk/syncs/status. Forbidden and unknown syncs are left out of `data` and the rest
+   * answered with 200, whether they were listed by `sync_id` or selected by `all` / `active`.
+   * The real API's behaviour for these is unconfirmed (the SDK maps a 404 for this endpoint, so
+   * it may reject the whole request instead). Omission is the conservative model for a client:
+   * a whole-request error is loud, whereas a sync silently missing from `data` is what a client
+   * can get wrong, so it must notice it. Inject a `status` fault to simulate the whole-request error.
+   */
   private multiStatus(params: URLSearchParams): Outcome {
     let selected: SyncState[];
     if (params.get('all') === 'true') {
@@ -578,15 +704,11 @@ export class PolytomicSimulator {
     } else if (params.has('active')) {
       selected = [...this.syncs.values()].filter((s) => String(s.active) === params.get('active'));
     } else {
-      selected = [];
-      for (const id of params.getAll('sync_id')) {
-        const s = this.syncs.get(id);
-        if (!s) return apiError(404, 'bulk sync not found');
-        selected.push(s);
-      }
+      selected = params.getAll('sync_id')
+        .map((id) => this.syncs.get(id))
+        .filter((s): s is SyncState => s !== undefined);
     }
-    if (selected.some((s) => s.forbidden)) return apiError(403, 'forbidden');
-    return ok(selected.map((s) => {
+    return ok(selected.filter((s) => !s.forbidden).map((s) => {
       this.observe(s);
       const exec = s.current ?? s.last;
       return {
@@ -616,10 +738,10 @@ export class PolytomicSimulator {
       if (sync.scriptIndex >= sync.script.length) return; // exhausted: last value sticks
       const status = sync.script[sync.scriptIndex++];
       if (!sync.current) {
-        if (!TERMINAL_STATUSES.includes(status)) this.newExecution(sync, status);
+        if (!TERMINAL_STATUSES.has(status)) this.newExecution(sync, status);
         return;
       }
-      if (TERMINAL_STATUSES.includes(status)) this.finish(sync, sync.current, status);
+      if (TERMINAL_STATUSES.has(status)) this.finish(sync, sync.current, status);
       else this.setStatus(sync.current, status);
       return;
     }
@@ -666,15 +788,19 @@ export class PolytomicSimulator {
         updated_at: ts,
       }],
     };
+    this.sequence += 1;
+    this.order.set(exec, { started: this.sequence, updated: this.sequence });
     sync.executions.set(exec.id, exec);
     sync.current = exec;
     return exec;
   }
 
-  private setStatus(exec: SimExecution, status: string): void {
-    const ts = new Date().toISOString();
+  private setStatus(exec: SimExecution, status: string, at = new Date()): void {
+    const ts = at.toISOString();
     exec.status = status;
     exec.updated_at = ts;
+    this.sequence += 1;
+    this.order.get(exec)!.updated = this.sequence;
     exec.record_count += 100;
     for (const sc of exec.schemas) {
       sc.status = schemaStatus(status);
@@ -684,8 +810,8 @@ export class PolytomicSimulator {
   }
 
   /** Move an execution to a terminal status and into last_execution. */
-  private finish(sync: SyncState, exec: SimExecution, status: string): void {
-    this.setStatus(exec, status);
+  private finish(sync: SyncState, exec: SimExecution, status: string, at = new Date()): void {
+    this.setStatus(exec, status, at);
     exec.completed_at = exec.updated_at;
     for (const sc of exec.schemas) sc.completed_at = exec.completed_at;
     sync.last = exec;
@@ -733,6 +859,19 @@ export class PolytomicSimulator {
 
 function ok(data: unknown): Outcome {
   return { status: 200, body: { data } };
+}
+
+/** Compare two sort keys: by timestamp (ISO 8601 UTC strings sort as text), then by sequence. */
+function compareKeys(a: SortKey, b: SortKey): number {
+  if (a.at !== b.at) return a.at < b.at ? -1 : 1;
+  return a.seq - b.seq;
+}
+
+/** An optional boolean query parameter: absent = false; undefined when neither 'true' nor 'false'. */
+function booleanParam(params: URLSearchParams, name: string): boolean | undefined {
+  const v = params.get(name);
+  if (v === null || v === 'false') return false;
+  return v === 'true' ? true : undefined;
 }
 
 function nextRun(): string {

@@ -1,6 +1,7 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { FakeSecretsManager } from './fake-secrets-manager';
-import { PolytomicSimulator } from './polytomic-simulator';
+import { PolytomicSimulator, TERMINAL_STATUSES } from './polytomic-simulator';
+import { TERMINAL_STATUSES as HANDLER_TERMINAL_STATUSES } from '../../lambda/types';
 
 const API_KEY = 'test-api-key-0000';
 const ORG = '11111111-2222-4333-8444-555555555555';
@@ -164,6 +165,187 @@ describe('sync state machine', () => {
     expect((await call(`/api/bulk/syncs/${id}`)).json.data.active).toBe(false);
     expect((await call('/api/bulk/syncs?active=false')).json.data.map((s: any) => s.id)).toEqual([id]);
     expect((await call('/api/bulk/syncs?active=true')).json.data).toEqual([]);
+  });
+});
+
+describe('terminal statuses', () => {
+  test('the simulator uses the handler\'s set', () => {
+    expect(TERMINAL_STATUSES).toBe(HANDLER_TERMINAL_STATUSES);
+  });
+
+  test.each(['errors', 'interrupted'])('%s ends the execution: it moves to last_execution and a new start is accepted', async (terminal) => {
+    const id = sim.addSync({ statusScript: ['running', terminal] });
+    const execId = sim.inspect(id).currentExecution!.id;
+    expect((await status(id)).json.data.current_execution.status).toBe('running');
+    const d = (await status(id)).json.data;
+    expect(d).not.toHaveProperty('current_execution');
+    expect(d.last_execution).toMatchObject({ id: execId, status: terminal, completed_at: expect.any(String) });
+    const started = await call(`/api/bulk/syncs/${id}/executions`, { method: 'POST', body: {} });
+    expect(started.status).toBe(200);
+  });
+});
+
+describe('executions list', () => {
+  const list = (id: string, query = '') => call(`/api/bulk/syncs/${id}/executions${query}`);
+  const at = (minutes: number) => new Date(Date.UTC(2026, 0, 1, 12, minutes));
+
+  /** Start, cancel and finish one execution over HTTP (needs cancelAfterPolls: 0): runs land within the same millisecond. */
+  async function runOnce(id: string): Promise<void> {
+    expect((await call(`/api/bulk/syncs/${id}/executions`, { method: 'POST', body: {} })).status).toBe(200);
+    await cancel(id);
+    await status(id);
+    expect(sim.statusOf(id)).toBeUndefined();
+  }
+
+  /** Follow next_page_token to the end; returns the ids of each page. */
+  async function walk(id: string, query: string, between?: () => Promise<void>): Promise<string[][]> {
+    const pages: string[][] = [];
+    let token: string | undefined;
+    do {
+      const r = await list(id, `${query}${token === undefined ? '' : `&page_token=${encodeURIComponent(token)}`}`);
+      expect(r.status).toBe(200);
+      pages.push(r.json.data.map((e: any) => e.id));
+      token = r.json.pagination.next_page_token;
+      if (token === undefined) expect(r.json.pagination).toEqual({});
+      if (between) await between();
+    } while (token !== undefined);
+    return pages;
+  }
+
+  test('pagination: every execution exactly once, newest first (ascending=true: oldest first)', async () => {
+    const id = sim.addSync({ lastExecution: null, cancelAfterPolls: 0 });
+    for (let i = 0; i < 7; i++) await runOnce(id);
+    sim.startExecution(id);
+    const oldestFirst = sim.inspect(id).executionIds;
+    expect(oldestFirst).toHaveLength(8);
+
+    const desc = await walk(id, '?limit=3');
+    expect(desc.map((p) => p.length)).toEqual([3, 3, 2]);
+    expect(desc.flat()).toEqual([...oldestFirst].reverse());
+
+    const asc = await walk(id, '?limit=3&ascending=true');
+    expect(asc.flat()).toEqual(oldestFirst);
+
+    const exact = await walk(id, '?limit=4'); // a full last page: no token pointing at an empty page
+    expect(exact.map((p) => p.length)).toEqual([4, 4]);
+  });
+
+  test('pagination: executions started between pages cause no duplicate and no gap', async () => {
+    const id = sim.addSync({ lastExecution: null, cancelAfterPolls: 0 });
+    for (let i = 0; i < 5; i++) await runOnce(id);
+    const before = sim.inspect(id).executionIds;
+    const pages = await walk(id, '?limit=2', () => runOnce(id));
+    expect(pages.flat()).toEqual([...before].reverse());
+  });
+
+  test('a page_token can be used again and gives the same page', async () => {
+    const id = sim.addSync({ lastExecution: null, cancelAfterPolls: 0 });
+    for (let i = 0; i < 3; i++) await runOnce(id);
+    const token = (await list(id, '?limit=1')).json.pagination.next_page_token;
+    const a = await list(id, `?limit=1&page_token=${token}`);
+    const b = await list(id, `?limit=1&page_token=${token}`);
+    expect(a.json.data).toEqual(b.json.data);
+    expect(b.json.pagination.next_page_token).toEqual(expect.any(String));
+  });
+
+  test('default page size is 50; limit 100 is accepted', async () => {
+    const history = Array.from({ length: 120 }, (_, i) => ({ status: 'completed', startedAt: at(i), finishedAt: at(i) }));
+    const id = sim.addSync({ history });
+    expect((await walk(id, '?')).map((p) => p.length)).toEqual([50, 50, 20]);
+    expect((await walk(id, '?limit=100')).map((p) => p.length)).toEqual([100, 20]);
+  });
+
+  test.each(['0', '101', '-1', '1.5', 'abc', '', '10abc', '1e2'])('limit=%p -> 400 ApiError', async (limit) => {
+    const id = sim.addSync({});
+    const r = await list(id, `?limit=${limit}`);
+    expect(r.status).toBe(400);
+    expect(r.json).toEqual({ status: 400, message: 'limit must be an integer from 1 to 100' });
+  });
+
+  test('only_terminal: finished executions only, ordered by updated_at (not start time)', async () => {
+    // A started first but finished last.
+    const history = [
+      { status: 'completed', startedAt: at(0), finishedAt: at(30) },
+      { status: 'failed', startedAt: at(10), finishedAt: at(20) },
+    ];
+    const id = sim.addSync({ history });
+    sim.startExecution(id);
+    const [a, b, running] = sim.inspect(id).executionIds;
+    const ids = async (query: string) => (await list(id, query)).json.data.map((e: any) => e.id);
+
+    expect(await ids('')).toEqual([running, b, a]);
+    expect(await ids('?ascending=true')).toEqual([a, b, running]);
+    expect(await ids('?only_terminal=true')).toEqual([a, b]);
+    expect(await ids('?only_terminal=true&ascending=true')).toEqual([b, a]);
+    expect(await ids('?only_terminal=false&ascending=false')).toEqual([running, b, a]);
+    expect((await status(id)).json.data.last_execution.id).toBe(a);
+  });
+
+  test('only_terminal pages through terminal executions only', async () => {
+    const id = sim.addSync({ lastExecution: null, cancelAfterPolls: 0 });
+    for (let i = 0; i < 5; i++) await runOnce(id);
+    sim.startExecution(id);
+    const finished = sim.inspect(id).executionIds.slice(0, 5);
+    expect((await walk(id, '?only_terminal=true&limit=2')).flat()).toEqual([...finished].reverse());
+  });
+
+  test('page_token: unknown, empty, from another sync or for other flags -> 400', async () => {
+    const id = sim.addSync({ lastExecution: null, cancelAfterPolls: 0 });
+    const other = sim.addSync({ lastExecution: null, cancelAfterPolls: 0 });
+    for (let i = 0; i < 3; i++) {
+      await runOnce(id);
+      await runOnce(other);
+    }
+    const token = (await list(id, '?limit=1')).json.pagination.next_page_token;
+    expect(token).toEqual(expect.any(String));
+    expect((await list(id, `?limit=1&page_token=${token}`)).status).toBe(200);
+
+    for (const [syncId, query] of [
+      [id, '?page_token=not-a-token'],
+      [id, '?page_token='],
+      [other, `?page_token=${token}`],
+      [id, `?ascending=true&page_token=${token}`],
+      [id, `?only_terminal=true&page_token=${token}`],
+    ]) {
+      const r = await list(syncId, query);
+      expect({ query, status: r.status, body: r.json.status }).toEqual({ query, status: 400, body: 400 });
+    }
+  });
+
+  test('only_terminal / ascending other than true or false -> 400', async () => {
+    const id = sim.addSync({});
+    expect((await list(id, '?only_terminal=yes')).status).toBe(400);
+    expect((await list(id, '?ascending=1')).status).toBe(400);
+  });
+
+  test('history must be terminal and excludes lastExecution', () => {
+    expect(() => sim.addSync({ history: [{ status: 'running', startedAt: at(0), finishedAt: at(1) }] })).toThrow(/not terminal/);
+    expect(() => sim.addSync({ history: [], lastExecution: 'completed' })).toThrow(/either/);
+  });
+});
+
+describe('multi-status', () => {
+  test('forbidden and unknown syncs are left out; 200 for the rest; the forbidden one is not observed', async () => {
+    const a = sim.addSync({});
+    const f = sim.addSync({ forbidden: true, statusScript: ['canceling'] });
+    const b = sim.addSync({ running: true });
+    const unknown = '00000000-0000-4000-8000-000000000000';
+    const r = await call(`/api/bulk/syncs/status?sync_id=${a}&sync_id=${f}&sync_id=${unknown}&sync_id=${b}`);
+    expect(r.status).toBe(200);
+    expect(r.json.data.map((s: any) => s.sync_id)).toEqual([a, b]);
+    expect(sim.statusOf(f)).toBe('running');
+
+    const only = await call(`/api/bulk/syncs/status?sync_id=${f}&sync_id=${unknown}`);
+    expect(only).toMatchObject({ status: 200, json: { data: [] } });
+  });
+
+  test('all=true and active=true leave forbidden syncs out', async () => {
+    const a = sim.addSync({});
+    sim.addSync({ forbidden: true });
+    const r = await call('/api/bulk/syncs/status?all=true');
+    expect(r.status).toBe(200);
+    expect(r.json.data.map((s: any) => s.sync_id)).toEqual([a]);
+    expect((await call('/api/bulk/syncs/status?active=true')).json.data.map((s: any) => s.sync_id)).toEqual([a]);
   });
 });
 

@@ -516,16 +516,26 @@ describe('shared provider', () => {
     expect(b.dependencies).toEqual([]);
   });
 
-  test('a canceller with a different VPC config gets a second provider', () => {
+  test('a canceller with a different VPC config is refused: the cancellers of a stack share one service token', () => {
     const stack = envStack();
     const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
     newCanceller(stack, {}, 'Public');
-    newCanceller(stack, { vpc }, 'InVpc');
-    const template = Template.fromStack(stack);
-    template.resourceCountIs('AWS::Lambda::Function', 10);
-    template.resourceCountIs('AWS::StepFunctions::StateMachine', 2);
-    const tokens = Object.values(template.findResources(RESOURCE_TYPE)).map((r: any) => JSON.stringify(r.Properties.ServiceToken));
-    expect(new Set(tokens).size).toBe(2);
+    expect(errorOf(() => newCanceller(stack, { vpc }, 'InVpc')))
+      .toMatch(/Stack\/InVpc: its vpc differ from those of the cancellers created before it in stack Stack\. The cancellers of a stack share one provider .* give them all the same vpc, vpcSubnets, securityGroups, logGroup and logRetention, or put this one in another stack/);
+  });
+
+  test.each([
+    ['logRetention', () => ({ logRetention: logs.RetentionDays.ONE_WEEK }), 'logRetention'],
+    ['logGroup', (stack: Stack) => ({ logGroup: new logs.LogGroup(stack, 'Own') }), 'logGroup, logRetention'],
+    ['securityGroups', (stack: Stack) => {
+      const vpc = stack.node.tryFindChild('Vpc') as ec2.Vpc;
+      return { vpc, securityGroups: [new ec2.SecurityGroup(stack, 'Sg', { vpc })] };
+    }, 'securityGroups'],
+  ])('a second canceller with another %s is refused, naming it', (_name, settings, named) => {
+    const stack = envStack();
+    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
+    newCanceller(stack, _name === 'securityGroups' ? { vpc } : {}, 'First');
+    expect(errorOf(() => newCanceller(stack, settings(stack), 'Second'))).toContain(`its ${named} differ`);
   });
 
   test('two cancellers with the same VPC config share a provider', () => {
@@ -621,7 +631,13 @@ describe('IAM least privilege', () => {
     const secret = new secretsmanager.Secret(stack, 'Key', { encryptionKey: key });
     const { template } = synth({ secret }, stack);
     expect(isCompleteStatements(template)).toEqual(expect.arrayContaining([
-      { Action: 'kms:Decrypt', Effect: 'Allow', Resource: { 'Fn::GetAtt': [logicalId(key), 'Arn'] } },
+      {
+        Action: 'kms:Decrypt',
+        Effect: 'Allow',
+        Resource: { 'Fn::GetAtt': [logicalId(key), 'Arn'] },
+        // only through Secrets Manager, as Secret.grantRead grants it
+        Condition: { StringEquals: { 'kms:ViaService': 'secretsmanager.eu-west-1.amazonaws.com' } },
+      },
       { Action: 'secretsmanager:GetSecretValue', Effect: 'Allow', Resource: { Ref: logicalId(secret) } },
     ]));
   });
@@ -635,8 +651,19 @@ describe('IAM least privilege', () => {
     const { template } = synth({ secret }, stack);
     expect(isCompleteSecretStatements(template)).toEqual([
       { Action: 'secretsmanager:GetSecretValue', Effect: 'Allow', Resource: SECRET_ARN },
-      { Action: 'kms:Decrypt', Effect: 'Allow', Resource: KEY_ARN },
+      { Action: 'kms:Decrypt', Effect: 'Allow', Resource: KEY_ARN, Condition: { StringEquals: { 'kms:ViaService': 'secretsmanager.eu-west-1.amazonaws.com' } } },
     ]);
+  });
+
+  test('kms:Decrypt is conditioned on Secrets Manager in the secret\'s own region, not the stack\'s', () => {
+    const stack = envStack();
+    const secret = secretsmanager.Secret.fromSecretAttributes(stack, 'Imported', {
+      secretCompleteArn: 'arn:aws:secretsmanager:us-west-2:123456789012:secret:polytomic/api-key-QwErTy',
+      encryptionKey: kms.Key.fromKeyArn(stack, 'ImportedKey', 'arn:aws:kms:us-west-2:123456789012:key/9b2c6f0e-1d3a-4c5b-8e7f-0a1b2c3d4e5f'),
+    });
+    const { template } = synth({ secret }, stack);
+    const decrypt = isCompleteSecretStatements(template).find((s) => s.Action === 'kms:Decrypt');
+    expect(decrypt.Condition).toEqual({ StringEquals: { 'kms:ViaService': 'secretsmanager.us-west-2.amazonaws.com' } });
   });
 
   test('a secret without a customer-managed key grants no KMS permission', () => {
@@ -870,13 +897,14 @@ describe('validation', () => {
       expect(cancellerProperties(template).SecretField).toEqual({ Ref: 'Field' });
     });
 
-    test('a timeout of Duration.seconds(parameter): no error, no ServiceTimeout', () => {
+    test('a timeout of Duration.seconds(parameter): no error, and the service timeout of the longest allowed timeout', () => {
       const stack = envStack();
       const seconds = new CfnParameter(stack, 'TimeoutSeconds', { type: 'Number' });
       const { template } = synth({ timeout: Duration.seconds(seconds.valueAsNumber) }, stack);
       const props = cancellerProperties(template);
       expect(props.TimeoutSeconds).toEqual({ Ref: 'TimeoutSeconds' });
-      expect(props).not.toHaveProperty('ServiceTimeout');
+      // the handler refuses a timeout over 55 min, so CloudFormation never waits its default hour
+      expect(props.ServiceTimeout).toBe(String(55 * 60 + 120));
     });
 
     test('a pollInterval of Duration.seconds(parameter) with a known timeout', () => {

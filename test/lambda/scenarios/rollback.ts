@@ -3,14 +3,14 @@
  * a failed Create and every Delete never call out. Part of the handler suite (../handler.test.ts).
  */
 import { onEvent } from '../../../lambda/on-event';
-import { RollbackCheck } from '../../../lambda/stack-status';
 import { STATE_KEY } from '../../../lambda/types';
 import { SECRET_ARN, cfnEvent } from '../../fixtures/events';
 import { SYNC_A, SYNC_B, World, deploy, worldDeps } from '../../fixtures/harness';
 
-function rollbackDeps(check: RollbackCheck = 'rollback') {
+/** Deps whose stack stays in `status` (`unknown`: it cannot be read); `calls` records each read. */
+function rollbackDeps(status = 'UPDATE_ROLLBACK_IN_PROGRESS') {
   const calls: string[] = [];
-  const deps = worldDeps({ rollbackCheck: async (stackId) => { calls.push(stackId); return check; } });
+  const deps = worldDeps({ stackStatus: async (stackId) => { calls.push(stackId); return status; } });
   return { deps, calls };
 }
 
@@ -24,7 +24,8 @@ export function rollbackScenarios(world: World): void {
       const run = await deploy('Update', world.props({ SyncIds: [SYNC_A] }), deps);
       expect(run.error).toBeUndefined();
       expect(run.result).toMatchObject({ IsComplete: true, Data: { Summary: 'rollback: not confirmed', TimedOut: 'true' } });
-      expect(calls).toHaveLength(1);
+      // the stack is watched through the whole wait (it stays in its rollback: not abandoned)
+      expect(calls.length).toBeGreaterThanOrEqual(5);
       expect(deps.clock.now() - start).toBeLessThanOrEqual(5 * 60_000 + 30_000);
       expect(deps.entries().some((e) => e.level === 'WARN' && /rollback: giving up/.test(String(e.msg)))).toBe(true);
     });
@@ -78,15 +79,15 @@ export function rollbackScenarios(world: World): void {
       const { deps, calls } = rollbackDeps('unknown');
       const run = await deploy('Update', world.props({ SyncIds: [SYNC_A] }), deps);
       expect(run.error?.message).toMatch(/HTTP 401/);
-      // asked in onEvent, and again before failing
+      // asked in onEvent, and again by isComplete (before it calls anyone, so before failing)
       expect(calls).toHaveLength(2);
     });
 
     test('a rollback that onEvent could not see is caught by the second look, before anything fails', async () => {
       world.sim.addSync({ id: SYNC_A, running: true });
       world.sim.fault({ path: /\/status$/, times: Infinity }, { type: 'status', status: 401 });
-      const answers: RollbackCheck[] = ['unknown', 'rollback'];
-      const deps = worldDeps({ rollbackCheck: async () => answers.shift() ?? 'rollback' });
+      const answers = ['unknown', 'UPDATE_ROLLBACK_IN_PROGRESS'];
+      const deps = worldDeps({ stackStatus: async () => answers.shift() ?? 'UPDATE_ROLLBACK_IN_PROGRESS' });
       const run = await deploy('Update', world.props({ SyncIds: [SYNC_A] }), deps);
       expect(run.error).toBeUndefined();
       expect(run.result?.Data).toEqual({ [SYNC_A]: 'unknown', TimedOut: 'false', Summary: 'rollback: not confirmed' });
@@ -95,17 +96,24 @@ export function rollbackScenarios(world: World): void {
     test('the same failure in a normal Update fails the deployment', async () => {
       world.sim.addSync({ id: SYNC_A, running: true });
       world.sim.fault({ path: /\/status$/, times: Infinity }, { type: 'status', status: 401 });
-      const { deps } = rollbackDeps('no-rollback');
+      const { deps } = rollbackDeps('UPDATE_IN_PROGRESS');
       const run = await deploy('Update', world.props({ SyncIds: [SYNC_A] }), deps);
       expect(run.error?.message).toMatch(/HTTP 401/);
     });
 
-    test('a Create never asks for the stack status', async () => {
+    test('a Create records the stack status (to notice when it is abandoned) but is never a rollback', async () => {
       world.sim.addSync({ id: SYNC_A });
       const { deps, calls } = rollbackDeps();
       const result = await onEvent(cfnEvent('Create', world.props({ SyncIds: [SYNC_A] })), deps);
-      expect(calls).toHaveLength(0);
-      expect(result[STATE_KEY]?.rollback).toBe(false);
+      expect(calls).toHaveLength(1);
+      expect(result[STATE_KEY]).toMatchObject({ rollback: false, stackStatus: 'UPDATE_ROLLBACK_IN_PROGRESS' });
+    });
+
+    test('a rollback Update records the status it started in, and the shorter wait', async () => {
+      const { deps } = rollbackDeps();
+      const result = await onEvent(cfnEvent('Update', world.props({ SyncIds: [SYNC_A] })), deps);
+      expect(result[STATE_KEY]).toMatchObject({ rollback: true, stackStatus: 'UPDATE_ROLLBACK_IN_PROGRESS' });
+      expect(result[STATE_KEY]!.deadline - result[STATE_KEY]!.startedAt).toBe(5 * 60_000);
     });
   });
 

@@ -1,0 +1,48 @@
+/**
+ * What isComplete reports when it ends: the message of a wait that timed out, the pending
+ * syncs it names, and the custom resource's attributes.
+ *
+ * Statuses and errors arrive from the SyncWatcher already redacted and bounded; nothing here
+ * cuts them again. The messages built here are redacted and cut where they leave the handler
+ * (the logger, `deploymentError`); the attributes are bounded here, to stay under 4 KB.
+ */
+import { clip } from './logger';
+import { SyncProgress } from './sync-watcher';
+import { CancellerProperties } from './types';
+
+/** The message of a wait that reached its deadline with `rounds` as last seen. */
+export function deadlineMessage(props: CancellerProperties, rounds: readonly SyncProgress[], rollback: boolean, reason?: string): string {
+  const pending = rounds.filter((p) => !p.done);
+  const minutes = Math.round(props.timeoutMs / 60_000);
+  const details = pending.length > 0 ? describePending(pending) : reason ?? 'no status could be read';
+  const waited = rollback ? 'the rollback wait' : `${minutes} min`;
+  return `timed out after ${waited} waiting for ${pending.length || props.syncIds.length} of ${props.syncIds.length} Polytomic bulk sync(s) to stop: ${details}`;
+}
+
+/** Enough sync ids to act on; the reason is cut at 1000 bytes anyway. */
+const MAX_PENDING_SHOWN = 8;
+/** 25 statuses of at most 40 bytes plus this stay well under CloudFormation's 4 KB. */
+export const MAX_SUMMARY_BYTES = 200;
+
+export function describePending(pending: readonly SyncProgress[]): string {
+  const shown = pending.slice(0, MAX_PENDING_SHOWN).map((p) => `${p.syncId} last seen ${p.status}${p.lastError ? ` (last error: ${p.lastError})` : ''}`);
+  return shown.join('; ') + (pending.length > shown.length ? `; and ${pending.length - shown.length} more` : '');
+}
+
+/**
+ * The custom resource's attributes: each sync's final status (every sync, so that no
+ * `finalStatusOf` reference breaks, `unknown` if it was never read), plus a summary.
+ */
+export function outcomeData(syncIds: readonly string[], rounds: readonly SyncProgress[], timedOut: boolean): Record<string, string> {
+  const data: Record<string, string> = {};
+  const counts = new Map<string, number>();
+  for (const id of syncIds) {
+    const status = rounds.find((p) => p.syncId === id)?.status ?? 'unknown';
+    data[id] = status;
+    counts.set(status, (counts.get(status) ?? 0) + 1);
+  }
+  data.TimedOut = String(timedOut);
+  // made of redacted statuses only, so it may be cut
+  data.Summary = clip([...counts].map(([status, n]) => `${n} ${status}`).join(', ') || 'no status read', MAX_SUMMARY_BYTES);
+  return data;
+}

@@ -1,0 +1,197 @@
+/**
+ * The canceller runs again exactly when a guarded resource may change: its properties carry
+ * a hash of the guarded definitions (without what changes without changing a resource) and
+ * the deploy-time values those definitions use, which CloudFormation itself resolves.
+ */
+import * as path from 'node:path';
+import { App, Aspects, CfnParameter, CfnResource, Fn, IAspect, Stack, Tags } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
+import { Construct, IConstruct } from 'constructs';
+import { PolytomicBulkSyncCanceller } from '../../src';
+
+const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:polytomic/api-key-AbCdEf';
+const SYNC = '248df4b7-aa70-47b8-a036-33ac447e668d';
+
+function newStack(context: Record<string, unknown> = {}, id = 'Stack', app = new App({ context: { 'aws:cdk:disable-asset-staging': true, ...context } })): Stack {
+  return new Stack(app, id, { env: { account: '123456789012', region: 'eu-west-1' } });
+}
+
+function canceller(stack: Stack, guarded: Construct[], id = 'Canceller'): PolytomicBulkSyncCanceller {
+  return new PolytomicBulkSyncCanceller(stack, id, {
+    syncIds: [SYNC],
+    secret: secretsmanager.Secret.fromSecretCompleteArn(stack, `${id}Secret`, SECRET_ARN),
+    executeBefore: guarded,
+  });
+}
+
+function properties(stack: Stack): Record<string, any> {
+  const resources = Template.fromStack(stack).findResources('Custom::PolytomicBulkSyncCanceller');
+  return (Object.values(resources)[0] as any).Properties;
+}
+
+function logicalId(construct: IConstruct): string {
+  const resource = construct instanceof CfnResource ? construct : construct.node.defaultChild as CfnResource;
+  return Stack.of(construct).resolve(resource.logicalId);
+}
+
+describe('deploy-time values of the guarded resources are carried, for CloudFormation to compare', () => {
+  test('a CfnParameter the guarded resource uses', () => {
+    const stack = newStack();
+    const name = new CfnParameter(stack, 'BucketName');
+    const bucket = new s3.Bucket(stack, 'Bucket', { bucketName: name.valueAsString });
+    canceller(stack, [bucket]);
+    expect(properties(stack).GuardedReferences).toEqual([{ Ref: 'BucketName' }]);
+  });
+
+  test('an SSM parameter value (a parameter of type AWS::SSM::Parameter::Value)', () => {
+    const stack = newStack();
+    const retention = ssm.StringParameter.valueForStringParameter(stack, '/warehouse/retention-days');
+    const queue = new sqs.Queue(stack, 'Queue', { retentionPeriod: undefined, queueName: retention });
+    canceller(stack, [queue]);
+    const [reference] = properties(stack).GuardedReferences;
+    const parameter = Template.fromStack(stack).toJSON().Parameters[reference.Ref];
+    expect(parameter).toMatchObject({ Type: 'AWS::SSM::Parameter::Value<String>', Default: '/warehouse/retention-days' });
+  });
+
+  test('an {{resolve:ssm:…}} dynamic reference, but never ssm-secure or secretsmanager ones', () => {
+    const stack = newStack();
+    const bucket = new s3.Bucket(stack, 'Bucket');
+    Tags.of(bucket).add('plain', '{{resolve:ssm:/warehouse/owner:3}}');
+    Tags.of(bucket).add('secure', '{{resolve:ssm-secure:/warehouse/password:1}}');
+    Tags.of(bucket).add('secret', '{{resolve:secretsmanager:warehouse:SecretString:password}}');
+    canceller(stack, [bucket]);
+    expect(properties(stack).GuardedReferences).toEqual(['{{resolve:ssm:/warehouse/owner:3}}']);
+  });
+
+  test('a NoEcho parameter is never copied into the properties', () => {
+    const stack = newStack();
+    const password = new CfnParameter(stack, 'Password', { noEcho: true });
+    const bucket = new s3.Bucket(stack, 'Bucket');
+    Tags.of(bucket).add('p', password.valueAsString);
+    canceller(stack, [bucket]);
+    expect(properties(stack)).not.toHaveProperty('GuardedReferences');
+    expect(JSON.stringify(properties(stack))).not.toContain('Password');
+  });
+
+  test('a resource outside the guarded scope that a guarded one references (a DLQ): replaced, it updates the canceller first', () => {
+    const stack = newStack();
+    const dlq = new sqs.Queue(stack, 'DeadLetters');
+    const queue = new sqs.Queue(stack, 'Queue', { deadLetterQueue: { queue: dlq, maxReceiveCount: 3 } });
+    canceller(stack, [queue]);
+    expect(properties(stack).GuardedReferences).toEqual([{ 'Fn::GetAtt': [logicalId(dlq), 'Arn'] }]);
+  });
+
+  test('Fn::Sub references and Fn::ImportValue', () => {
+    const stack = newStack();
+    const other = new sqs.Queue(stack, 'Other');
+    const bucket = new s3.Bucket(stack, 'Bucket');
+    Tags.of(bucket).add('sub', Fn.sub(`\${${logicalId(other)}.QueueName}-\${AWS::Region}-\${!Literal}`));
+    Tags.of(bucket).add('imported', Fn.importValue('SharedVpcId'));
+    canceller(stack, [bucket]);
+    expect(properties(stack).GuardedReferences).toEqual(expect.arrayContaining([
+      { 'Fn::GetAtt': [logicalId(other), 'QueueName'] },
+      { 'Fn::ImportValue': 'SharedVpcId' },
+    ]));
+    expect(properties(stack).GuardedReferences).toHaveLength(2);
+  });
+
+  test('references between guarded resources are not carried (the canceller would wait for itself)', () => {
+    const stack = newStack();
+    const dlq = new sqs.Queue(stack, 'DeadLetters');
+    const queue = new sqs.Queue(stack, 'Queue', { deadLetterQueue: { queue: dlq, maxReceiveCount: 3 } });
+    canceller(stack, [queue, dlq]);
+    expect(properties(stack)).not.toHaveProperty('GuardedReferences');
+  });
+
+  test('a referenced resource that itself waits for a guarded resource is skipped, with a warning', () => {
+    const stack = newStack();
+    const first = new sqs.Queue(stack, 'First');
+    const bridge = new sqs.Queue(stack, 'Bridge', { queueName: first.queueName });
+    const second = new sqs.Queue(stack, 'Second', { deadLetterQueue: { queue: bridge, maxReceiveCount: 1 } });
+    canceller(stack, [first, second]);
+    expect(properties(stack)).not.toHaveProperty('GuardedReferences');
+    Annotations.fromStack(stack).hasWarning('/Stack/Canceller', Match.stringLikeRegexp(`${logicalId(bridge)} is referenced by a guarded resource but itself waits`));
+  });
+
+  test('a canceller\'s own attributes, used by a guarded resource, are not carried (it would wait for itself)', () => {
+    const stack = newStack();
+    const bucket = new s3.Bucket(stack, 'Bucket');
+    const c = canceller(stack, [bucket]);
+    Tags.of(bucket).add('last-halt', c.summary);
+    expect(properties(stack)).not.toHaveProperty('GuardedReferences');
+  });
+
+  test('guarded resources in another stack contribute their hash only', () => {
+    const app = new App({ context: { 'aws:cdk:disable-asset-staging': true } });
+    const stack = newStack({}, 'Cancel', app);
+    const other = newStack({}, 'Data', app);
+    const name = new CfnParameter(other, 'BucketName');
+    const bucket = new s3.Bucket(other, 'Bucket', { bucketName: name.valueAsString });
+    canceller(stack, [bucket]);
+    expect(properties(stack)).not.toHaveProperty('GuardedReferences');
+    expect(properties(stack).GuardedResourcesHash).toMatch(/^[0-9a-f]{32}$/);
+  });
+});
+
+describe('the hash changes with the guarded resources, and with nothing else', () => {
+  function hashOf(build: (stack: Stack) => Construct[], context: Record<string, unknown> = {}): string {
+    const stack = newStack(context);
+    canceller(stack, build(stack));
+    return properties(stack).GuardedResourcesHash;
+  }
+
+  const assetFunction = (stack: Stack) => [new lambda.Function(stack, 'Fn', {
+    runtime: lambda.Runtime.NODEJS_22_X,
+    handler: 'index.handler',
+    code: lambda.Code.fromAsset(path.join(__dirname, '..', 'fixtures')),
+  })];
+
+  test('metadata does not count: path metadata, asset metadata (and the checkout path it holds)', () => {
+    const withAll = hashOf(assetFunction);
+    expect(hashOf(assetFunction, { 'aws:cdk:enable-path-metadata': false })).toBe(withAll);
+    expect(hashOf(assetFunction, { 'aws:cdk:enable-asset-metadata': false })).toBe(withAll);
+    const moved = hashOf((stack) => {
+      const [fn] = assetFunction(stack);
+      (fn.node.defaultChild as CfnResource).addMetadata('aws:asset:path', '/another/checkout/assets');
+      return [fn];
+    });
+    expect(moved).toBe(withAll);
+  });
+
+  test('DependsOn does not count (it orders, it changes no resource)', () => {
+    const plain = hashOf((stack) => [new s3.Bucket(stack, 'Bucket')]);
+    const ordered = hashOf((stack) => {
+      const bucket = new s3.Bucket(stack, 'Bucket');
+      bucket.node.addDependency(new sqs.Queue(stack, 'Unrelated'));
+      return [bucket];
+    });
+    expect(ordered).toBe(plain);
+  });
+
+  test('a property change counts', () => {
+    expect(hashOf((stack) => [new s3.Bucket(stack, 'Bucket', { versioned: true })]))
+      .not.toBe(hashOf((stack) => [new s3.Bucket(stack, 'Bucket')]));
+  });
+
+  test('tags added by an aspect count, even after the properties were resolved once', () => {
+    const untagged = hashOf((stack) => [new s3.Bucket(stack, 'Bucket')]);
+
+    const stack = newStack();
+    const bucket = new s3.Bucket(stack, 'Bucket');
+    const c = canceller(stack, [bucket]);
+    // something resolves the canceller's properties early (another construct, a test, a lookup)
+    stack.resolve((c.resource.node.defaultChild as unknown as { _toCloudFormation(): unknown })._toCloudFormation());
+    class TagEverything implements IAspect {
+      visit(node: IConstruct): void {
+        if (node instanceof s3.CfnBucket) node.tags.setTag('cost-center', 'warehouse');
+      }
+    }
+    Aspects.of(stack).add(new TagEverything());
+    expect(properties(stack).GuardedResourcesHash).not.toBe(untagged);
+  });
+});

@@ -1,0 +1,42 @@
+/**
+ * What a caller without TypeScript's types (plain JavaScript, a jsii language's dynamic
+ * values) may pass, and the one clear message each gets.
+ */
+import { App, Stack } from 'aws-cdk-lib';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { PolytomicBulkSyncCanceller } from '../../src';
+
+const SYNC = '248df4b7-aa70-47b8-a036-33ac447e668d';
+const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:polytomic/api-key-AbCdEf';
+
+function attempt(props: unknown): string {
+  const stack = new Stack(new App({ context: { 'aws:cdk:disable-asset-staging': true } }), 'Stack');
+  const secret = secretsmanager.Secret.fromSecretCompleteArn(stack, 'Secret', SECRET_ARN);
+  const given = typeof props === 'function' ? props(secret) : props;
+  try {
+    new PolytomicBulkSyncCanceller(stack, 'Canceller', given as never);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error('expected the constructor to throw');
+}
+
+test('a string for syncIds: one message that says to give a list, not one error per character', () => {
+  const message = attempt((secret: unknown) => ({ syncIds: SYNC, secret }));
+  expect(message).toBe(`Invalid PolytomicBulkSyncCanceller Stack/Canceller:\n  - syncIds must be a list of bulk sync ids, not a string: write ['${SYNC}']`);
+});
+
+test('a missing secret: a message that names the prop and how to give it, not a TypeError', () => {
+  const message = attempt({ syncIds: [SYNC] });
+  expect(message).toMatch(/^Invalid PolytomicBulkSyncCanceller Stack\/Canceller:\n {2}- secret is required: give the secretsmanager.ISecret that holds the Polytomic key/);
+});
+
+test('an ARN string for secret', () => {
+  expect(attempt({ syncIds: [SYNC], secret: SECRET_ARN })).toContain('secret must be a secretsmanager.ISecret (for example from Secret.fromSecretCompleteArn), not a string or an ARN');
+});
+
+test('no props at all, missing syncIds, ids that are not strings', () => {
+  expect(attempt(undefined)).toBe('Invalid PolytomicBulkSyncCanceller Stack/Canceller: props are required: give at least syncIds and secret');
+  expect(attempt((secret: unknown) => ({ secret }))).toContain('syncIds is required: give a list of Polytomic bulk sync ids (UUIDs)');
+  expect(attempt((secret: unknown) => ({ syncIds: [42], secret }))).toContain('syncIds must hold strings (the bulk sync ids)');
+});
