@@ -384,7 +384,7 @@ describe('overrides', () => {
     const fns = template.findResources('AWS::Lambda::Function');
     expect(Object.keys(fns)).toHaveLength(5);
     for (const fn of Object.values(fns)) {
-      expect(fn.Properties.LoggingConfig).toEqual({ LogGroup: { Ref: logicalId(logGroup) } });
+      expect(fn.Properties.LoggingConfig.LogGroup).toEqual({ Ref: logicalId(logGroup) });
     }
     // the waiter state machine logs there too: no other log group exists
     template.resourceCountIs('AWS::Logs::LogGroup', 1);
