@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { LoopbackServer } from './loopback-server';
 
 const XMLNS = 'http://cloudformation.amazonaws.com/doc/2010-05-15/';
 
@@ -67,11 +67,7 @@ export class FakeCloudFormation {
   /** Start on 127.0.0.1 with an OS-assigned port. */
   public static async start(options: FakeCloudFormationOptions = {}): Promise<FakeCloudFormation> {
     const fake = new FakeCloudFormation(options);
-    await new Promise<void>((resolve, reject) => {
-      fake.server.once('error', reject);
-      fake.server.listen(0, '127.0.0.1', () => resolve());
-    });
-    fake.url = `http://127.0.0.1:${(fake.server.address() as AddressInfo).port}`;
+    fake.url = await fake.server.listen();
     return fake;
   }
 
@@ -79,24 +75,15 @@ export class FakeCloudFormation {
   public url = '';
   public readonly requests: CloudFormationRequest[] = [];
 
-  private readonly server: http.Server;
+  private readonly server: LoopbackServer;
   private readonly now: () => number;
   private readonly stacks: Stack[] = [];
   private readonly faults: Array<{ fault: CloudFormationFault; remaining: number }> = [];
-  private readonly sockets = new Set<Socket>();
 
   private constructor(options: FakeCloudFormationOptions) {
     this.now = options.now ?? Date.now;
     for (const [key, status] of Object.entries(options.stacks ?? {})) this.setStatus(key, status);
-    this.server = http.createServer((req, res) => {
-      this.handle(req, res).catch((err: unknown) => {
-        if (!res.headersSent) this.error(res, 500, 'InternalFailure', String(err));
-      });
-    });
-    this.server.on('connection', (s) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
+    this.server = new LoopbackServer((req, res) => this.handle(req, res), (res, err) => this.error(res, 500, 'InternalFailure', String(err)));
   }
 
   /** Set a stack's status now (and drop any scripted statuses); adds the stack if new. */
@@ -140,8 +127,7 @@ export class FakeCloudFormation {
 
   /** Close the server and any open (hung) sockets. */
   public async close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.server.close();
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { LoopbackServer } from './loopback-server';
 
 /** A secret value, as passed to CreateSecret. */
 export interface FakeSecret {
@@ -63,11 +63,7 @@ export class FakeSecretsManager {
   /** Start on 127.0.0.1 with an OS-assigned port. */
   public static async start(options: FakeSecretsManagerOptions = {}): Promise<FakeSecretsManager> {
     const fake = new FakeSecretsManager(options);
-    await new Promise<void>((resolve, reject) => {
-      fake.server.once('error', reject);
-      fake.server.listen(0, '127.0.0.1', () => resolve());
-    });
-    fake.url = `http://127.0.0.1:${(fake.server.address() as AddressInfo).port}`;
+    fake.url = await fake.server.listen();
     return fake;
   }
 
@@ -75,24 +71,15 @@ export class FakeSecretsManager {
   public url = '';
   public readonly requests: SecretsManagerRequest[] = [];
 
-  private readonly server: http.Server;
+  private readonly server: LoopbackServer;
   private readonly region: string;
   private readonly secrets: StoredSecret[] = [];
   private readonly failures = new Map<string, { type: string; remaining: number }>();
-  private readonly sockets = new Set<Socket>();
 
   private constructor(options: FakeSecretsManagerOptions) {
     this.region = options.region ?? 'us-east-1';
     for (const [key, value] of Object.entries(options.secrets ?? {})) this.putSecret(key, value);
-    this.server = http.createServer((req, res) => {
-      this.handle(req, res).catch((err: unknown) => {
-        if (!res.headersSent) this.error(res, 500, 'InternalServiceError', String(err));
-      });
-    });
-    this.server.on('connection', (s) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
+    this.server = new LoopbackServer((req, res) => this.handle(req, res), (res, err) => this.error(res, 500, 'InternalServiceError', String(err)));
   }
 
   /** Add a secret or replace its value (a new VersionId is issued). */
@@ -115,8 +102,7 @@ export class FakeSecretsManager {
 
   /** Close the server and any open sockets. */
   public async close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.server.close();
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
