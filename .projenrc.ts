@@ -83,7 +83,7 @@ new javascript.TypescriptConfig(project, {
 
 // One bundle, two exports (index.onEvent, index.isComplete). The SDK is bundled so the
 // handler runs the exact client version it was tested with, whatever the Lambda runtime ships.
-const bundle = project.bundler.addBundle('lambda/canceller.ts', {
+const bundle = project.bundler.addBundle('lambda/index.ts', {
   platform: 'node',
   target: 'node20',
   sourcemap: false,

@@ -21,7 +21,7 @@ export const FRAMEWORK_QUERY_INTERVAL = Duration.seconds(10);
 export const FRAMEWORK_TOTAL_TIMEOUT = Duration.minutes(60);
 const IS_COMPLETE_TIMEOUT = Duration.minutes(5);
 
-const ASSET_DIR = path.join(__dirname, '..', 'assets', 'lambda', 'canceller');
+const ASSET_DIR = path.join(__dirname, '..', 'assets', 'lambda', 'index');
 
 export interface CancellerProviderConfig {
   readonly vpc?: ec2.IVpc;

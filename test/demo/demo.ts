@@ -1,5 +1,5 @@
 /**
- * `npx projen demo`: the bundled handler (assets/lambda/canceller/index.js, exactly what
+ * `npx projen demo`: the bundled handler (assets/lambda/index/index.js, exactly what
  * ships in the npm package) through Create → Update → Delete against the local Polytomic
  * simulator and a loopback Secrets Manager, read by the real AWS SDK client. No AWS account.
  */
@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { FakeSecretsManager } from '../simulator/fake-secrets-manager';
 import { PolytomicSimulator } from '../simulator/polytomic-simulator';
 
-const BUNDLE = path.join(__dirname, '..', '..', 'assets', 'lambda', 'canceller', 'index.js');
+const BUNDLE = path.join(__dirname, '..', '..', 'assets', 'lambda', 'index', 'index.js');
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:demo/polytomic-api-key-AbCdEf';
 const API_KEY = 'demo-api-key-0f3e9c1a';
 const FRAMEWORK_INTERVAL_MS = 1_000;

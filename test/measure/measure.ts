@@ -10,7 +10,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { PolytomicBulkSyncCanceller } from '../../src';
 
-const bundle = path.join(__dirname, '..', '..', 'assets', 'lambda', 'canceller', 'index.js');
+const bundle = path.join(__dirname, '..', '..', 'assets', 'lambda', 'index', 'index.js');
 const raw = fs.readFileSync(bundle);
 console.log(`handler bundle: ${raw.length} bytes, ${zlib.deflateRawSync(raw, { level: 9 }).length} bytes deflated`);
 
