@@ -4,6 +4,7 @@
  * the deploy-time values those definitions use, which CloudFormation itself resolves.
  */
 import * as path from 'node:path';
+import * as cdk from 'aws-cdk-lib';
 import { App, Aspects, CfnParameter, CfnResource, Fn, IAspect, Stack, Tags } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -83,7 +84,8 @@ describe('deploy-time values of the guarded resources are carried, for CloudForm
     const dlq = new sqs.Queue(stack, 'DeadLetters');
     const queue = new sqs.Queue(stack, 'Queue', { deadLetterQueue: { queue: dlq, maxReceiveCount: 3 } });
     canceller(stack, [queue]);
-    expect(properties(stack).GuardedReferences).toEqual([{ 'Fn::GetAtt': [logicalId(dlq), 'Arn'] }]);
+    // its Ref, not the attribute the queue uses: a replacement shows, no attribute value is copied
+    expect(properties(stack).GuardedReferences).toEqual([{ Ref: logicalId(dlq) }]);
   });
 
   test('Fn::Sub references and Fn::ImportValue', () => {
@@ -94,7 +96,7 @@ describe('deploy-time values of the guarded resources are carried, for CloudForm
     Tags.of(bucket).add('imported', Fn.importValue('SharedVpcId'));
     canceller(stack, [bucket]);
     expect(properties(stack).GuardedReferences).toEqual(expect.arrayContaining([
-      { 'Fn::GetAtt': [logicalId(other), 'QueueName'] },
+      { Ref: logicalId(other) },
       { 'Fn::ImportValue': 'SharedVpcId' },
     ]));
     expect(properties(stack).GuardedReferences).toHaveLength(2);
@@ -193,5 +195,65 @@ describe('the hash changes with the guarded resources, and with nothing else', (
     }
     Aspects.of(stack).add(new TagEverything());
     expect(properties(stack).GuardedResourcesHash).not.toBe(untagged);
+  });
+});
+
+describe('what is never carried', () => {
+  const skippedWarnings = (stack: Stack) => Annotations.fromStack(stack)
+    .findWarning('*', Match.stringLikeRegexp('guardedReferenceSkipped')).map((w) => String(w.entry.data));
+
+  test('a resource that waits for a guarded one through its cfn-init metadata (a cycle CloudFormation would refuse)', () => {
+    const stack = newStack();
+    const database = new sqs.Queue(stack, 'Database');
+    const app = new CfnResource(stack, 'App', { type: 'AWS::EC2::Instance', properties: { ImageId: 'ami-12345678' } });
+    // cfn-init reads the guarded resource's attribute: CloudFormation orders App after it
+    app.addMetadata('AWS::CloudFormation::Init', { config: { files: { '/etc/db': { content: { 'Fn::GetAtt': [logicalId(database), 'QueueUrl'] } } } } });
+    const record = new CfnResource(stack, 'Record', { type: 'AWS::Route53::RecordSet', properties: { ResourceRecords: [app.getAtt('PrivateIp')] } });
+    canceller(stack, [database, record]);
+    expect(properties(stack)).not.toHaveProperty('GuardedReferences');
+    expect(skippedWarnings(stack).join('\n')).toContain('App is referenced by a guarded resource but itself waits for a guarded resource');
+  });
+
+  test('attribute values, which may be secrets (an access key, a client secret): only the resource\'s Ref', () => {
+    const stack = newStack();
+    const key = new CfnResource(stack, 'LoaderKey', { type: 'AWS::IAM::AccessKey', properties: { UserName: 'loader' } });
+    const stored = new secretsmanager.CfnSecret(stack, 'Stored', { secretString: key.getAtt('SecretAccessKey').toString() });
+    canceller(stack, [stored]);
+    expect(properties(stack).GuardedReferences).toEqual([{ Ref: 'LoaderKey' }]);
+    expect(JSON.stringify(properties(stack))).not.toContain('SecretAccessKey');
+  });
+
+  test('anything under a condition: a branch of Fn::If, a conditional resource, a conditional guarded resource', () => {
+    const stack = newStack();
+    const flag = new CfnParameter(stack, 'WithExtras', { allowedValues: ['yes', 'no'], default: 'no' });
+    const extras = new cdk.CfnCondition(stack, 'Extras', { expression: Fn.conditionEquals(flag.valueAsString, 'yes') });
+    const dlq = new sqs.CfnQueue(stack, 'Dlq');
+    dlq.cfnOptions.condition = extras;
+    const plain = new sqs.CfnQueue(stack, 'Plain');
+    const bucket = new s3.Bucket(stack, 'Bucket');
+    Tags.of(bucket).add('dlq', Fn.conditionIf(extras.logicalId, dlq.attrArn, cdk.Aws.NO_VALUE).toString());
+    Tags.of(bucket).add('import', Fn.conditionIf(extras.logicalId, Fn.importValue('MaybeExported'), 'none').toString());
+    const optional = new s3.CfnBucket(stack, 'Optional', { bucketName: plain.attrQueueName });
+    optional.cfnOptions.condition = extras;
+    canceller(stack, [bucket, optional]);
+    // the parameter in the condition is always there: carried; the rest may not exist
+    expect(properties(stack).GuardedReferences ?? []).toEqual([]);
+    const warnings = skippedWarnings(stack).join('\n');
+    expect(warnings).toContain('Dlq is referenced by a guarded resource under a condition');
+    expect(warnings).toContain('MaybeExported');
+    expect(warnings).toContain('Plain is referenced by a guarded resource under a condition');
+  });
+
+  test('an SSM reference whose name Fn::Sub builds: never copied with its variables unresolved', () => {
+    const stack = newStack();
+    new CfnParameter(stack, 'Env', { default: 'prod' });
+    const bucket = new s3.Bucket(stack, 'Bucket');
+    Tags.of(bucket).add('owner', Fn.sub('{{resolve:ssm:/app/${Env}/owner}}'));
+    Tags.of(bucket).add('fixed', Fn.sub('{{resolve:ssm:/app/fixed/owner}}-${AWS::Region}'));
+    canceller(stack, [bucket]);
+    const references: unknown[] = properties(stack).GuardedReferences;
+    expect(references).toEqual(expect.arrayContaining([{ Ref: 'Env' }, '{{resolve:ssm:/app/fixed/owner}}']));
+    expect(JSON.stringify(references)).not.toContain('${');
+    expect(skippedWarnings(stack).join('\n')).toContain('{{resolve:ssm:/app/${Env}/owner}}');
   });
 });
