@@ -101,7 +101,8 @@ export class Logger {
   error(msg: string, fields?: LogFields): void { this.write('ERROR', msg, fields); }
 
   private write(level: LogLevel, msg: string, fields?: LogFields): void {
-    const entry = { level, time: new Date().toISOString(), msg, ...this.context, ...fields };
+    // no timestamp of its own: CloudWatch Logs stamps every line, and the handler reads time only through its clock
+    const entry = { level, msg, ...this.context, ...fields };
     let line: string;
     try {
       line = JSON.stringify(entry, errorReplacer);

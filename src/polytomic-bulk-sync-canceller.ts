@@ -6,8 +6,10 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, IConstruct } from 'constructs';
 import { guardedDefinition } from './guarded-resources';
-import { CancellerProvider, FRAMEWORK_QUERY_INTERVAL } from './provider';
-import { Limits, apiUrlErrors, apiVersionErrors, organizationIdErrors, secondsOf, syncIdErrors, timingErrors } from './validation';
+import { CancellerProvider } from './provider';
+import { Attribute, CancellerWireProperties, PROPERTIES_VERSION } from './shared/contract';
+import { MAX_TIMEOUT_MS, SECOND_MS, serviceTimeoutSeconds } from './shared/time-budget';
+import { CheckedSettings, checkedSettings, secondsOf } from './validation';
 
 /** How the handler authenticates to Polytomic. */
 export enum PolytomicAuthMode {
@@ -161,14 +163,6 @@ export interface PolytomicBulkSyncCancellerProps {
   readonly executeAfter?: Construct[];
 }
 
-/** Defaults; the handler applies the same ones to properties that lack a value. */
-const DEFAULTS = {
-  apiUrl: 'https://app.polytomic.com',
-  apiVersion: '2025-09-18',
-  timeout: Duration.minutes(30),
-  pollInterval: Duration.seconds(15),
-} as const;
-
 /**
  * Cancels running Polytomic bulk syncs during `cdk deploy` and waits until each execution is
  * terminal, so that the resources ordered after it change only when no sync runs.
@@ -188,10 +182,16 @@ export class PolytomicBulkSyncCanceller extends Construct {
   readonly resource: CustomResource;
 
   /**
-   * The function that reads the secret and calls Polytomic (shared by the cancellers of a
-   * stack with the same network and logging settings).
+   * The function that reads the secret, cancels the syncs and polls them (the Provider
+   * framework's isComplete handler). Shared by the cancellers of a stack; it runs in `vpc`.
    */
-  readonly handler: lambda.IFunction;
+  readonly isCompleteHandler: lambda.IFunction;
+
+  /**
+   * The function that checks a request and fixes its deadline (the Provider framework's
+   * onEvent handler). Shared by the cancellers of a stack; it calls only CloudFormation.
+   */
+  readonly onEventHandler: lambda.IFunction;
 
   /** The log group the handlers, the framework functions and the waiter log to. */
   readonly logGroup: logs.ILogGroup;
@@ -213,97 +213,24 @@ export class PolytomicBulkSyncCanceller extends Construct {
 
   constructor(scope: Construct, id: string, props: PolytomicBulkSyncCancellerProps) {
     super(scope, id);
-    checkShape(this, props);
-
-    const authMode = props.authMode ?? PolytomicAuthMode.API_KEY;
-    const apiUrl = props.apiUrl ?? DEFAULTS.apiUrl;
-    const apiVersion = props.apiVersion ?? DEFAULTS.apiVersion;
-    const timeout = props.timeout ?? DEFAULTS.timeout;
-    const pollInterval = props.pollInterval ?? DEFAULTS.pollInterval;
-
-    const errors = [
-      ...syncIdErrors(props.syncIds),
-      ...organizationIdErrors(authMode, props.organizationId),
-      ...apiUrlErrors(apiUrl),
-      ...apiVersionErrors(apiVersion),
-      ...timingErrors(timeout, pollInterval),
-    ];
-    if (props.secretField !== undefined && !Token.isUnresolved(props.secretField)) {
-      if (props.secretField.trim() === '') errors.push('secretField is empty: give the name of the JSON field that holds the key, or leave it out');
-      else if (props.secretField !== props.secretField.trim()) errors.push(`secretField "${props.secretField}" has leading or trailing spaces`);
-    }
-    if (!props.vpc && (props.vpcSubnets || props.securityGroups)) {
-      errors.push('vpcSubnets and securityGroups need vpc: give the VPC too');
-    }
-    if (props.logGroup && props.logRetention !== undefined) {
-      errors.push('logRetention applies to the log group the construct creates: give it either logGroup or logRetention');
-    }
-    if (errors.length > 0) {
-      throw new Error(`Invalid PolytomicBulkSyncCanceller ${this.node.path}:\n  - ${errors.join('\n  - ')}`);
-    }
-
-    const timeoutSeconds = secondsOf('timeout', timeout);
-    const pollIntervalSeconds = secondsOf('pollInterval', pollInterval);
+    const settings = checkedSettings(this.node.path, props);
     this.syncIds = [...props.syncIds];
-    const provider = CancellerProvider.getOrCreate(this, {
+
+    this.provider = CancellerProvider.getOrCreate(this, {
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,
       securityGroups: props.securityGroups,
       logGroup: props.logGroup,
       logRetention: props.logRetention,
     });
-    this.provider = provider;
-    this.handler = provider.isCompleteHandler;
-    this.logGroup = provider.logGroup;
-    // the shared handler's role will depend on this secret and key: no canceller may guard them
-    for (const used of [props.secret, props.secret.encryptionKey]) {
-      if (!used) continue;
-      const guard = provider.guardedScopes.find((g) => overlaps(g, used));
-      if (guard) {
-        throw new Error(`${this.node.path}: its secret is inside ${guard.node.path}, which a canceller of this stack guards (executeBefore); the shared handler cannot both read it and wait for it`);
-      }
-      provider.dependencies.push(used);
-    }
-    this.grantSecretRead(props.secret, provider.isCompleteHandler);
+    this.isCompleteHandler = this.provider.isCompleteHandler;
+    this.onEventHandler = this.provider.onEventHandler;
+    this.logGroup = this.provider.logGroup;
 
-    this.resource = new CustomResource(this, 'Resource', {
-      serviceToken: provider.serviceToken,
-      resourceType: PolytomicBulkSyncCanceller.RESOURCE_TYPE,
-      // CloudFormation stops waiting a little after the handler's own deadline: the handler
-      // always answers first, with a message that says what it was waiting for.
-      // A timeout from a token is checked (and bounded) by the handler, so the longest one allowed bounds the wait.
-      serviceTimeout: Duration.seconds(
-        (timeout.isUnresolved() ? Limits.MAX_TIMEOUT.toSeconds() : Math.ceil(timeoutSeconds)) + SERVICE_TIMEOUT_MARGIN_SECONDS,
-      ),
-      properties: {
-        PropertiesVersion: '1',
-        SyncIds: this.syncIds,
-        SecretArn: props.secret.secretFullArn ?? props.secret.secretArn,
-        SecretField: props.secretField,
-        AuthMode: authMode,
-        OrganizationId: props.organizationId,
-        ApiUrl: apiUrl,
-        ApiVersion: apiVersion,
-        TimeoutSeconds: Token.isUnresolved(timeoutSeconds) ? Token.asString(timeoutSeconds) : String(timeoutSeconds),
-        PollIntervalSeconds: Token.isUnresolved(pollIntervalSeconds) ? Token.asString(pollIntervalSeconds) : String(pollIntervalSeconds),
-        OnTimeout: props.timeoutAction ?? TimeoutAction.FAIL,
-        // Change whenever a guarded construct may change, so the cancel runs again before it.
-        // Uncached: computed while the template is written, after every aspect has run.
-        GuardedResourcesHash: Lazy.uncachedString({ produce: () => this.guarded().hash }),
-        GuardedReferences: Lazy.uncachedAny({ produce: () => this.guarded().references }, { omitEmptyArray: true }),
-      },
-    });
-    // the roles' permissions must exist before the handlers run
-    this.resource.node.addDependency(provider.isCompleteHandler, provider.onEventHandler);
-    // runs after the aspects, like the template: says what a deploy-time change would not show
-    this.node.addValidation({
-      validate: () => {
-        for (const warning of this.guarded().skipped) Annotations.of(this).addWarningV2('cdk-polytomic:guardedReferenceSkipped', warning);
-        return [];
-      },
-    });
-    this.summary = this.resource.getAttString('Summary');
-    this.timedOut = this.resource.getAttString('TimedOut');
+    this.grantSecretRead(props.secret);
+    this.resource = this.createResource(settings, props.secret);
+    this.summary = this.resource.getAttString(Attribute.Summary);
+    this.timedOut = this.resource.getAttString(Attribute.TimedOut);
 
     this.executeBefore(...props.executeBefore ?? []);
     this.executeAfter(...props.executeAfter ?? []);
@@ -353,13 +280,26 @@ export class PolytomicBulkSyncCanceller extends Construct {
     return this.resource.getAttString(known);
   }
 
-  private grantSecretRead(secret: secretsmanager.ISecret, grantee: lambda.Function): void {
+  /**
+   * Lets the shared handler read `secret`: `secretsmanager:GetSecretValue` on it alone, and
+   * `kms:Decrypt` on its key through Secrets Manager only.
+   */
+  private grantSecretRead(secret: secretsmanager.ISecret): void {
+    const grantee = this.provider.isCompleteHandler;
+    // the shared handler's role will depend on this secret and key: no canceller may guard them
+    for (const used of [secret, secret.encryptionKey]) {
+      if (!used) continue;
+      const guard = this.provider.guardedScopes.find((g) => overlaps(g, used));
+      if (guard) {
+        throw new Error(`${this.node.path}: its secret is inside ${guard.node.path}, which a canceller of this stack guards (executeBefore); the shared handler cannot both read it and wait for it`);
+      }
+      this.provider.dependencies.push(used);
+    }
     // An ARN without the 6-character suffix Secrets Manager appends (a secret imported by
     // name) only matches with the wildcard.
-    const arn = secret.secretFullArn ?? `${secret.secretArn}-??????`;
     grantee.addToRolePolicy(new iam.PolicyStatement({
       actions: ['secretsmanager:GetSecretValue'],
-      resources: [arn],
+      resources: [secret.secretFullArn ?? `${secret.secretArn}-??????`],
     }));
     // The key decrypts for this role only through Secrets Manager in the secret's own region,
     // the condition Secret.grantRead sets. Stated on the role itself: a grant through an
@@ -373,6 +313,49 @@ export class PolytomicBulkSyncCanceller extends Construct {
     }
   }
 
+  /** The custom resource, with the properties the handler reads (see `shared/contract`). */
+  private createResource(settings: CheckedSettings, secret: secretsmanager.ISecret): CustomResource {
+    const { timeout, pollInterval } = settings;
+    const timeoutSeconds = secondsOf('timeout', timeout);
+    const pollIntervalSeconds = secondsOf('pollInterval', pollInterval);
+    const properties: CancellerWireProperties = {
+      PropertiesVersion: PROPERTIES_VERSION,
+      SyncIds: this.syncIds,
+      SecretArn: secret.secretFullArn ?? secret.secretArn,
+      SecretField: settings.secretField,
+      AuthMode: settings.authMode,
+      OrganizationId: settings.organizationId,
+      ApiUrl: settings.apiUrl,
+      ApiVersion: settings.apiVersion,
+      TimeoutSeconds: Token.isUnresolved(timeoutSeconds) ? Token.asString(timeoutSeconds) : String(timeoutSeconds),
+      PollIntervalSeconds: Token.isUnresolved(pollIntervalSeconds) ? Token.asString(pollIntervalSeconds) : String(pollIntervalSeconds),
+      OnTimeout: settings.timeoutAction,
+      // Change whenever a guarded construct may change, so the cancel runs again before it.
+      // Uncached: computed while the template is written, after every aspect has run.
+      GuardedResourcesHash: Lazy.uncachedString({ produce: () => this.guarded().hash }),
+      GuardedReferences: Lazy.uncachedAny({ produce: () => this.guarded().references }, { omitEmptyArray: true }),
+    };
+    const resource = new CustomResource(this, 'Resource', {
+      serviceToken: this.provider.serviceToken,
+      resourceType: PolytomicBulkSyncCanceller.RESOURCE_TYPE,
+      // CloudFormation stops waiting a little after the handler's own deadline: the handler
+      // always answers first, with a message that says what it was waiting for. A timeout
+      // from a token is checked (and bounded) by the handler: the longest one bounds the wait.
+      serviceTimeout: Duration.seconds(serviceTimeoutSeconds(timeout.isUnresolved() ? MAX_TIMEOUT_MS : timeoutSeconds * SECOND_MS)),
+      properties: { ...properties },
+    });
+    // the roles' permissions must exist before the handlers run
+    resource.node.addDependency(this.provider.isCompleteHandler, this.provider.onEventHandler);
+    // runs after the aspects, like the template: says what a deploy-time change would not show
+    this.node.addValidation({
+      validate: () => {
+        for (const warning of this.guarded().skipped) Annotations.of(this).addWarningV2('cdk-polytomic:guardedReferenceSkipped', warning);
+        return [];
+      },
+    });
+    return resource;
+  }
+
   private guarded() {
     return guardedDefinition(this, this.guardedScopes, PolytomicBulkSyncCanceller.RESOURCE_TYPE);
   }
@@ -383,36 +366,3 @@ function overlaps(a: IConstruct, b: IConstruct): boolean {
   return a === b || a.node.findAll().includes(b) || b.node.findAll().includes(a);
 }
 
-/**
- * How far past the handler's deadline CloudFormation's own timeout is set: the handler answers
- * within one round of polls after its deadline, plus the framework's interval.
- */
-const SERVICE_TIMEOUT_MARGIN_SECONDS = FRAMEWORK_QUERY_INTERVAL.toSeconds() + 110;
-
-/**
- * The checks a type system makes for TypeScript users, for callers without one (plain
- * JavaScript, or a jsii language's dynamic types): one clear message instead of one error
- * per character of a string, or a TypeError deep inside the constructor.
- */
-function checkShape(canceller: Construct, props: PolytomicBulkSyncCancellerProps | undefined): void {
-  const where = `Invalid PolytomicBulkSyncCanceller ${canceller.node.path}`;
-  if (props === undefined || props === null || typeof props !== 'object') {
-    throw new Error(`${where}: props are required: give at least syncIds and secret`);
-  }
-  const problems: string[] = [];
-  const syncIds: unknown = props.syncIds;
-  if (syncIds === undefined || syncIds === null) {
-    problems.push('syncIds is required: give a list of Polytomic bulk sync ids (UUIDs)');
-  } else if (!Array.isArray(syncIds) && !Token.isUnresolved(syncIds)) {
-    problems.push(`syncIds must be a list of bulk sync ids, not ${typeof syncIds === 'string' ? 'a string' : typeof syncIds}: write ['${typeof syncIds === 'string' ? syncIds : '<sync id>'}']`);
-  } else if (Array.isArray(syncIds) && syncIds.some((id) => typeof id !== 'string')) {
-    problems.push('syncIds must hold strings (the bulk sync ids)');
-  }
-  const secret: unknown = props.secret;
-  if (secret === undefined || secret === null) {
-    problems.push('secret is required: give the secretsmanager.ISecret that holds the Polytomic key, e.g. Secret.fromSecretCompleteArn(this, \'PolytomicKey\', \'arn:aws:secretsmanager:…\')');
-  } else if (typeof secret !== 'object' || typeof (secret as { secretArn?: unknown }).secretArn !== 'string') {
-    problems.push('secret must be a secretsmanager.ISecret (for example from Secret.fromSecretCompleteArn), not a string or an ARN');
-  }
-  if (problems.length > 0) throw new Error(`${where}:\n  - ${problems.join('\n  - ')}`);
-}

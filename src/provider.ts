@@ -7,6 +7,10 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { handlerSetting } from './shared/contract';
+import {
+  FRAMEWORK_QUERY_INTERVAL_MS, FRAMEWORK_TOTAL_TIMEOUT_MS, IS_COMPLETE_TIMEOUT_MS, ON_EVENT_TIMEOUT_MS, SECOND_MS,
+} from './shared/time-budget';
 
 /**
  * The Lambda runtime of every function the canceller deploys, the framework's included.
@@ -15,11 +19,6 @@ import { Construct } from 'constructs';
  */
 export const HANDLER_RUNTIME = new lambda.Runtime('nodejs24.x', lambda.RuntimeFamily.NODEJS, { supportsInlineCode: true });
 
-/** The framework's wait between isComplete invocations (the handler polls in between). */
-export const FRAMEWORK_QUERY_INTERVAL = Duration.seconds(10);
-/** Longer than any canceller's timeout plus its time in isComplete: the handler's deadline always comes first. */
-export const FRAMEWORK_TOTAL_TIMEOUT = Duration.minutes(60);
-const IS_COMPLETE_TIMEOUT = Duration.minutes(5);
 
 const ASSET_DIR = path.join(__dirname, '..', 'assets', 'lambda', 'index');
 
@@ -96,7 +95,7 @@ export class CancellerProvider extends Construct {
       memorySize: 256,
       logGroup: this.logGroup,
       environment: {
-        FRAMEWORK_QUERY_INTERVAL_SECONDS: String(FRAMEWORK_QUERY_INTERVAL.toSeconds()),
+        FRAMEWORK_QUERY_INTERVAL_SECONDS: String(FRAMEWORK_QUERY_INTERVAL_MS / SECOND_MS),
         AWS_NODEJS_CONNECTION_REUSE_ENABLED: '1',
       },
     };
@@ -104,9 +103,9 @@ export class CancellerProvider extends Construct {
     this.onEventHandler = new lambda.Function(this, 'OnEvent', {
       ...common,
       description: 'cdk-polytomic: validates a PolytomicBulkSyncCanceller request and fixes its deadline',
-      handler: 'index.onEvent',
+      handler: handlerSetting('onEvent'),
       // makes no call to Polytomic, so it needs no network of the user's
-      timeout: Duration.minutes(1),
+      timeout: Duration.millis(ON_EVENT_TIMEOUT_MS),
     });
     // An Update learns from its stack's status whether it is a rollback (which must not fail);
     // isComplete asks again before it fails anything. Both may read only this stack.
@@ -116,8 +115,8 @@ export class CancellerProvider extends Construct {
     this.isCompleteHandler = new lambda.Function(this, 'IsComplete', {
       ...common,
       description: 'cdk-polytomic: cancels Polytomic bulk syncs and polls until each is terminal',
-      handler: 'index.isComplete',
-      timeout: IS_COMPLETE_TIMEOUT,
+      handler: handlerSetting('isComplete'),
+      timeout: Duration.millis(IS_COMPLETE_TIMEOUT_MS),
       vpc: config.vpc,
       vpcSubnets: config.vpcSubnets,
       securityGroups: config.securityGroups,
@@ -127,8 +126,9 @@ export class CancellerProvider extends Construct {
     const provider = new cr.Provider(this, 'Provider', {
       onEventHandler: this.onEventHandler,
       isCompleteHandler: this.isCompleteHandler,
-      queryInterval: FRAMEWORK_QUERY_INTERVAL,
-      totalTimeout: FRAMEWORK_TOTAL_TIMEOUT,
+      queryInterval: Duration.millis(FRAMEWORK_QUERY_INTERVAL_MS),
+      // the handler's deadline (at most the longest timeout) always comes first
+      totalTimeout: Duration.millis(FRAMEWORK_TOTAL_TIMEOUT_MS),
       logGroup: this.logGroup,
       // the waiter logs every event to the same group, without execution data (its input
       // holds the pre-signed response URL)

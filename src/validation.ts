@@ -1,8 +1,57 @@
 import { Duration, Token } from 'aws-cdk-lib';
+import type { PolytomicAuthMode, PolytomicBulkSyncCancellerProps, TimeoutAction } from './polytomic-bulk-sync-canceller';
+import { DEFAULTS } from './shared/contract';
 import {
   MAX_POLL_INTERVAL_SECONDS, MAX_SYNCS, MAX_TIMEOUT_SECONDS, MIN_POLL_INTERVAL_SECONDS, MIN_TIMEOUT_SECONDS,
   apiUrlProblems, pollIntervalProblems, timeoutProblems,
 } from './shared/limits';
+
+/** The props of a canceller with the defaults applied, once every check has passed. */
+export interface CheckedSettings {
+  readonly authMode: PolytomicAuthMode;
+  readonly organizationId?: string;
+  readonly secretField?: string;
+  readonly apiUrl: string;
+  readonly apiVersion: string;
+  readonly timeout: Duration;
+  readonly pollInterval: Duration;
+  readonly timeoutAction: TimeoutAction;
+}
+
+/**
+ * Checks `props` and applies the defaults (the contract's, which the handler applies too).
+ * Throws one error that lists every problem, each saying what is expected.
+ */
+export function checkedSettings(path: string, props: PolytomicBulkSyncCancellerProps): CheckedSettings {
+  const where = `Invalid PolytomicBulkSyncCanceller ${path}`;
+  checkShape(where, props);
+  const settings: CheckedSettings = {
+    authMode: props.authMode ?? DEFAULTS.authMode as PolytomicAuthMode,
+    organizationId: props.organizationId,
+    secretField: props.secretField,
+    apiUrl: props.apiUrl ?? DEFAULTS.apiUrl,
+    apiVersion: props.apiVersion ?? DEFAULTS.apiVersion,
+    timeout: props.timeout ?? Duration.millis(DEFAULTS.timeoutMs),
+    pollInterval: props.pollInterval ?? Duration.millis(DEFAULTS.pollIntervalMs),
+    timeoutAction: props.timeoutAction ?? DEFAULTS.onTimeout as TimeoutAction,
+  };
+  const errors = [
+    ...syncIdErrors(props.syncIds),
+    ...organizationIdErrors(settings.authMode, settings.organizationId),
+    ...apiUrlErrors(settings.apiUrl),
+    ...apiVersionErrors(settings.apiVersion),
+    ...timingErrors(settings.timeout, settings.pollInterval),
+    ...secretFieldErrors(settings.secretField),
+  ];
+  if (!props.vpc && (props.vpcSubnets || props.securityGroups)) {
+    errors.push('vpcSubnets and securityGroups need vpc: give the VPC too');
+  }
+  if (props.logGroup && props.logRetention !== undefined) {
+    errors.push('logRetention applies to the log group the construct creates: give it either logGroup or logRetention');
+  }
+  if (errors.length > 0) throw new Error(`${where}:\n  - ${errors.join('\n  - ')}`);
+  return settings;
+}
 
 /**
  * Limits the construct enforces at synth time. The numbers and the messages live in
@@ -76,6 +125,13 @@ export function secondsOf(name: string, duration: Duration): number {
   }
 }
 
+function secretFieldErrors(secretField: string | undefined): string[] {
+  if (secretField === undefined || Token.isUnresolved(secretField)) return [];
+  if (secretField.trim() === '') return ['secretField is empty: give the name of the JSON field that holds the key, or leave it out'];
+  if (secretField !== secretField.trim()) return [`secretField "${secretField}" has leading or trailing spaces`];
+  return [];
+}
+
 export function timingErrors(timeout: Duration, pollInterval: Duration): string[] {
   const timeoutSeconds = timeout.isUnresolved() ? undefined : timeout.toSeconds({ integral: false });
   const intervalSeconds = pollInterval.isUnresolved() ? undefined : pollInterval.toSeconds({ integral: false });
@@ -83,4 +139,31 @@ export function timingErrors(timeout: Duration, pollInterval: Duration): string[
     ...timeoutSeconds === undefined ? [] : timeoutProblems(timeoutSeconds),
     ...intervalSeconds === undefined ? [] : pollIntervalProblems(intervalSeconds, timeoutSeconds),
   ];
+}
+
+/**
+ * The checks a type system makes for TypeScript users, for callers without one (plain
+ * JavaScript, or a jsii language's dynamic types): one clear message instead of one error
+ * per character of a string, or a TypeError deep inside the constructor.
+ */
+function checkShape(where: string, props: PolytomicBulkSyncCancellerProps | undefined): void {
+  if (props === undefined || props === null || typeof props !== 'object') {
+    throw new Error(`${where}: props are required: give at least syncIds and secret`);
+  }
+  const problems: string[] = [];
+  const syncIds: unknown = props.syncIds;
+  if (syncIds === undefined || syncIds === null) {
+    problems.push('syncIds is required: give a list of Polytomic bulk sync ids (UUIDs)');
+  } else if (!Array.isArray(syncIds) && !Token.isUnresolved(syncIds)) {
+    problems.push(`syncIds must be a list of bulk sync ids, not ${typeof syncIds === 'string' ? 'a string' : typeof syncIds}: write ['${typeof syncIds === 'string' ? syncIds : '<sync id>'}']`);
+  } else if (Array.isArray(syncIds) && syncIds.some((id) => typeof id !== 'string')) {
+    problems.push('syncIds must hold strings (the bulk sync ids)');
+  }
+  const secret: unknown = props.secret;
+  if (secret === undefined || secret === null) {
+    problems.push('secret is required: give the secretsmanager.ISecret that holds the Polytomic key, e.g. Secret.fromSecretCompleteArn(this, \'PolytomicKey\', \'arn:aws:secretsmanager:…\')');
+  } else if (typeof secret !== 'object' || typeof (secret as { secretArn?: unknown }).secretArn !== 'string') {
+    problems.push('secret must be a secretsmanager.ISecret (for example from Secret.fromSecretCompleteArn), not a string or an ARN');
+  }
+  if (problems.length > 0) throw new Error(`${where}:\n  - ${problems.join('\n  - ')}`);
 }

@@ -4,20 +4,22 @@
  * time, for values that were tokens (a CfnParameter) at synth. Both build their messages here,
  * so a user reads the same words from either.
  *
+ * The limits themselves are durations, stated (with their reasons) in `time-budget.ts`.
+ *
  * Plain constants and functions over numbers and strings only: esbuild bundles this file into
- * the handler and jsii compiles it with the construct, so it imports nothing (no aws-cdk-lib).
+ * the handler and jsii compiles it with the construct, so it imports nothing but the time budget.
  */
+import { DAY_MS, HOUR_MS, MAX_POLL_INTERVAL_MS, MAX_TIMEOUT_MS, MIN_POLL_INTERVAL_MS, MIN_TIMEOUT_MS, MINUTE_MS, SECOND_MS } from './time-budget';
 
-/** CloudFormation gives a custom resource at most one hour; the rest is kept as margin. */
-export const MAX_TIMEOUT_SECONDS = 55 * 60;
-export const MIN_TIMEOUT_SECONDS = 60;
-export const MIN_POLL_INTERVAL_SECONDS = 1;
-/** a longer interval would not fit inside one isComplete invocation */
-export const MAX_POLL_INTERVAL_SECONDS = 2 * 60;
+/** The limits in seconds, the unit of the messages and of the resource properties. */
+export const MAX_TIMEOUT_SECONDS = MAX_TIMEOUT_MS / SECOND_MS;
+export const MIN_TIMEOUT_SECONDS = MIN_TIMEOUT_MS / SECOND_MS;
+export const MIN_POLL_INTERVAL_SECONDS = MIN_POLL_INTERVAL_MS / SECOND_MS;
+export const MAX_POLL_INTERVAL_SECONDS = MAX_POLL_INTERVAL_MS / SECOND_MS;
 /** keeps the custom resource's response well under CloudFormation's 4 KB */
 export const MAX_SYNCS = 25;
 
-const UNITS: ReadonlyArray<readonly [number, string]> = [[86_400, 'day'], [3_600, 'hour'], [60, 'minute'], [1, 'second']];
+const UNITS: ReadonlyArray<readonly [number, string]> = [[DAY_MS, 'day'], [HOUR_MS, 'hour'], [MINUTE_MS, 'minute'], [SECOND_MS, 'second']];
 
 /** `90` → `1 minute 30 seconds`: the two largest non-zero units, as people say it. */
 export function humanDuration(seconds: number): string {
@@ -25,11 +27,11 @@ export function humanDuration(seconds: number): string {
   if (seconds < 0) return `-${humanDuration(-seconds)}`;
   const parts: string[] = [];
   // in milliseconds, so a fraction of a second is not lost to floating point
-  let rest = Math.round(seconds * 1000);
-  for (const [unitSeconds, name] of UNITS) {
-    const unitMs = unitSeconds * 1000;
-    const amount = unitSeconds === 1 ? rest / 1000 : Math.floor(rest / unitMs);
-    rest -= unitSeconds === 1 ? rest : amount * unitMs;
+  let rest = Math.round(seconds * SECOND_MS);
+  for (const [unitMs, name] of UNITS) {
+    // the last unit keeps the fraction: `1.5 seconds`
+    const amount = unitMs === SECOND_MS ? rest / SECOND_MS : Math.floor(rest / unitMs);
+    rest -= unitMs === SECOND_MS ? rest : amount * unitMs;
     if (amount > 0 && parts.length < 2) parts.push(`${amount} ${name}${amount === 1 ? '' : 's'}`);
   }
   return parts.length > 0 ? parts.join(' ') : '0 seconds';

@@ -19,13 +19,15 @@
 
 export const SECOND_MS = 1_000;
 export const MINUTE_MS = 60 * SECOND_MS;
+export const HOUR_MS = 60 * MINUTE_MS;
+export const DAY_MS = 24 * HOUR_MS;
 
 // ---------------------------------------------------------------------------------------
 // What the user chooses (props `timeout` and `pollInterval`): limits and defaults
 // ---------------------------------------------------------------------------------------
 
 /** CloudFormation waits at most this long for a custom resource (the largest ServiceTimeout). */
-export const CLOUDFORMATION_MAX_WAIT_MS = 60 * MINUTE_MS;
+export const CLOUDFORMATION_MAX_WAIT_MS = HOUR_MS;
 export const MIN_TIMEOUT_MS = MINUTE_MS;
 /** The longest timeout that leaves room for SERVICE_TIMEOUT_MARGIN_MS within CloudFormation's hour. */
 export const MAX_TIMEOUT_MS = 55 * MINUTE_MS;

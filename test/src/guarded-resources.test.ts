@@ -6,38 +6,27 @@
 import * as path from 'node:path';
 import * as cdk from 'aws-cdk-lib';
 import { App, Aspects, CfnParameter, CfnResource, Fn, IAspect, Stack, Tags } from 'aws-cdk-lib';
-import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct, IConstruct } from 'constructs';
+import { cancellerProperties, envStack, logicalId, newApp, newCanceller, templateOf } from './support';
 import { PolytomicBulkSyncCanceller } from '../../src';
 
-const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:polytomic/api-key-AbCdEf';
-const SYNC = '248df4b7-aa70-47b8-a036-33ac447e668d';
-
-function newStack(context: Record<string, unknown> = {}, id = 'Stack', app = new App({ context: { 'aws:cdk:disable-asset-staging': true, ...context } })): Stack {
-  return new Stack(app, id, { env: { account: '123456789012', region: 'eu-west-1' } });
+function newStack(context: Record<string, unknown> = {}, id = 'Stack', app: App = newApp(context)): Stack {
+  return envStack(app, id);
 }
 
 function canceller(stack: Stack, guarded: Construct[], id = 'Canceller'): PolytomicBulkSyncCanceller {
-  return new PolytomicBulkSyncCanceller(stack, id, {
-    syncIds: [SYNC],
-    secret: secretsmanager.Secret.fromSecretCompleteArn(stack, `${id}Secret`, SECRET_ARN),
-    executeBefore: guarded,
-  });
+  return newCanceller(stack, { executeBefore: guarded }, id);
 }
 
+/** The canceller's properties, from the template checked by cdk-nag. */
 function properties(stack: Stack): Record<string, any> {
-  const resources = Template.fromStack(stack).findResources('Custom::PolytomicBulkSyncCanceller');
-  return (Object.values(resources)[0] as any).Properties;
-}
-
-function logicalId(construct: IConstruct): string {
-  const resource = construct instanceof CfnResource ? construct : construct.node.defaultChild as CfnResource;
-  return Stack.of(construct).resolve(resource.logicalId);
+  return cancellerProperties(templateOf(stack));
 }
 
 describe('deploy-time values of the guarded resources are carried, for CloudFormation to compare', () => {
@@ -55,7 +44,7 @@ describe('deploy-time values of the guarded resources are carried, for CloudForm
     const queue = new sqs.Queue(stack, 'Queue', { retentionPeriod: undefined, queueName: retention });
     canceller(stack, [queue]);
     const [reference] = properties(stack).GuardedReferences;
-    const parameter = Template.fromStack(stack).toJSON().Parameters[reference.Ref];
+    const parameter = templateOf(stack).toJSON().Parameters[reference.Ref];
     expect(parameter).toMatchObject({ Type: 'AWS::SSM::Parameter::Value<String>', Default: '/warehouse/retention-days' });
   });
 
@@ -129,7 +118,7 @@ describe('deploy-time values of the guarded resources are carried, for CloudForm
   });
 
   test('guarded resources in another stack contribute their hash only', () => {
-    const app = new App({ context: { 'aws:cdk:disable-asset-staging': true } });
+    const app = newApp();
     const stack = newStack({}, 'Cancel', app);
     const other = newStack({}, 'Data', app);
     const name = new CfnParameter(other, 'BucketName');

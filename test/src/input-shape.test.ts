@@ -2,16 +2,13 @@
  * What a caller without TypeScript's types (plain JavaScript, a jsii language's dynamic
  * values) may pass, and the one clear message each gets.
  */
-import { App, Stack } from 'aws-cdk-lib';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { SECRET_ARN, SYNC_A as SYNC, agnosticStack, importedSecret } from './support';
 import { PolytomicBulkSyncCanceller } from '../../src';
 
-const SYNC = '248df4b7-aa70-47b8-a036-33ac447e668d';
-const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:polytomic/api-key-AbCdEf';
-
+/** The message the constructor throws for `props` (it never gets as far as a template). */
 function attempt(props: unknown): string {
-  const stack = new Stack(new App({ context: { 'aws:cdk:disable-asset-staging': true } }), 'Stack');
-  const secret = secretsmanager.Secret.fromSecretCompleteArn(stack, 'Secret', SECRET_ARN);
+  const stack = agnosticStack();
+  const secret = importedSecret(stack);
   const given = typeof props === 'function' ? props(secret) : props;
   try {
     new PolytomicBulkSyncCanceller(stack, 'Canceller', given as never);

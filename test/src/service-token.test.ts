@@ -4,29 +4,20 @@
  * deployed canceller must leave its ServiceToken, and the framework function behind it,
  * exactly as they were. Each case synthesizes the same app before and after one change.
  */
-import { App, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { PolytomicBulkSyncCanceller, PolytomicBulkSyncCancellerProps } from '../../src';
-
-const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:polytomic/api-key-AbCdEf';
-const SYNC = '248df4b7-aa70-47b8-a036-33ac447e668d';
+import { envStack, newCanceller, templateOf } from './support';
+import { PolytomicBulkSyncCancellerProps } from '../../src';
 
 type Settings = (stack: Stack, vpc: ec2.Vpc) => Partial<PolytomicBulkSyncCancellerProps>;
 
 /** The template of a stack with a VPC and one canceller configured by `settings`. */
 function synth(settings: Settings): Record<string, any> {
-  const app = new App({ context: { 'aws:cdk:disable-asset-staging': true } });
-  const stack = new Stack(app, 'Stack', { env: { account: '123456789012', region: 'eu-west-1' } });
+  const stack = envStack();
   const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
-  new PolytomicBulkSyncCanceller(stack, 'Canceller', {
-    syncIds: [SYNC],
-    secret: secretsmanager.Secret.fromSecretCompleteArn(stack, 'Secret', SECRET_ARN),
-    ...settings(stack, vpc),
-  });
-  return Template.fromStack(stack).toJSON();
+  newCanceller(stack, settings(stack, vpc));
+  return templateOf(stack).toJSON();
 }
 
 function serviceToken(template: Record<string, any>): unknown {
