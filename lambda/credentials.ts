@@ -4,10 +4,12 @@
  * raised here ever carries it: errors name the secret and the field, never the value.
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { regionOf } from './arn';
+import { clientForArn, regionOf } from './arn';
+import { Clock } from './clock';
 import { PermanentError, TransientError, describe } from './errors';
 import { Logger } from './logger';
-import { AuthMode } from './types';
+import { AuthMode } from '../src/shared/contract';
+import { MIN_CALL_TIME_MS, SECRETS_CONNECT_TIMEOUT_MS, SECRETS_SOCKET_TIMEOUT_MS, SECRET_READ_TIMEOUT_MS } from '../src/shared/time-budget';
 
 export interface CredentialSource {
   readonly secretArn: string;
@@ -20,7 +22,8 @@ export interface ReadOptions {
   readonly logger: Logger;
   /** the read is abandoned (as a transient failure) if it has not answered by then (epoch ms) */
   readonly stopBy: number;
-  readonly now?: () => number;
+  /** time, and the bound of the read */
+  readonly clock: Clock;
   /**
    * A freshly created role can be denied for a short while, until IAM has propagated;
    * during that window access denied is worth another try.
@@ -29,24 +32,14 @@ export interface ReadOptions {
 }
 
 const clients = new Map<string, SecretsManagerClient>();
-/** The whole read, the SDK's own retries included, ends by then. */
-const READ_TIMEOUT_MS = 20_000;
 
 /** One client per region, created in the secret's own region (taken from its ARN). */
 export function secretsClientFor(secretArn: string): SecretsManagerClient {
-  const region = regionOf(secretArn, 'secretsmanager') ?? '';
-  // the SDK reads an endpoint override from the environment once, when the client is made
-  const cacheKey = `${region} ${process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? ''}`;
-  let client = clients.get(cacheKey);
-  if (!client) {
-    client = new SecretsManagerClient({
-      ...region ? { region } : {},
-      // without these the SDK waits on a silent endpoint (a VPC with no route) indefinitely
-      requestHandler: { connectionTimeout: 3_000, requestTimeout: 5_000 },
-    });
-    clients.set(cacheKey, client);
-  }
-  return client;
+  return clientForArn(clients, secretArn, 'secretsmanager', 'AWS_ENDPOINT_URL_SECRETS_MANAGER', (region) => new SecretsManagerClient({
+    ...region ? { region } : {},
+    // without these the SDK waits on a silent endpoint (a VPC with no route) indefinitely
+    requestHandler: { connectionTimeout: SECRETS_CONNECT_TIMEOUT_MS, requestTimeout: SECRETS_SOCKET_TIMEOUT_MS },
+  }));
 }
 
 /** The `Authorization` header value for the configured auth mode. */
@@ -62,11 +55,11 @@ export async function readAuthorization(source: CredentialSource, options: ReadO
 async function readKey(source: CredentialSource, options: ReadOptions): Promise<string> {
   const name = source.secretArn;
   let secretString: string | undefined;
-  const now = options.now ?? Date.now;
-  const budgetMs = Math.min(READ_TIMEOUT_MS, options.stopBy - now());
-  if (budgetMs < 1_000) throw new TransientError(`secret ${name} not read: no time left in this invocation`);
+  // the whole read, the SDK's own retries included, ends by then
+  const budgetMs = Math.min(SECRET_READ_TIMEOUT_MS, options.stopBy - options.clock.now());
+  if (budgetMs < MIN_CALL_TIME_MS) throw new TransientError(`secret ${name} not read: no time left in this invocation`);
   try {
-    const out = await secretsClientFor(name).send(new GetSecretValueCommand({ SecretId: name }), { abortSignal: AbortSignal.timeout(budgetMs) });
+    const out = await secretsClientFor(name).send(new GetSecretValueCommand({ SecretId: name }), { abortSignal: options.clock.abortAfter(budgetMs) });
     secretString = out.SecretString;
     if (secretString === undefined) {
       throw new PermanentError(out.SecretBinary

@@ -3,10 +3,11 @@
  * and the dependencies a handler takes, so tests can pass a fake clock and a captured log.
  */
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
+import { Clock, realClock } from './clock';
 import { Logger } from './logger';
-import { Clock, realClock } from './polytomic-client';
 import { StackStatusReader, readStackStatus } from './stack-status';
-import { CancellerState, STATE_KEY } from './types';
+import { CancellerState, STATE_KEY } from '../src/shared/contract';
+import { FRAMEWORK_QUERY_INTERVAL_MS, SECOND_MS } from '../src/shared/time-budget';
 
 export type OnEventRequest = CloudFormationCustomResourceEvent;
 
@@ -43,9 +44,14 @@ export function defaultDeps(): HandlerDeps {
   return {
     logger: new Logger(),
     clock: realClock,
-    frameworkIntervalMs: Number(process.env.FRAMEWORK_QUERY_INTERVAL_SECONDS ?? '10') * 1000,
+    // the construct sets it; the budget's value otherwise (a handler run outside the construct)
+    frameworkIntervalMs: frameworkIntervalMs(process.env.FRAMEWORK_QUERY_INTERVAL_SECONDS),
     stackStatus: readStackStatus,
   };
+}
+
+function frameworkIntervalMs(seconds: string | undefined): number {
+  return seconds === undefined ? FRAMEWORK_QUERY_INTERVAL_MS : Number(seconds) * SECOND_MS;
 }
 
 /** CloudFormation rejects a response over 4 KB; the reason is kept well below. */

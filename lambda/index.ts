@@ -1,16 +1,23 @@
 /**
- * Entry point of the bundled handler: `index.onEvent` and `index.isComplete` for the CDK
- * Provider framework. The routing and the work live in on-event.ts and is-complete.ts.
+ * The bundled handler's entry (esbuild bundles this file into `index.js`): one function per
+ * entry point of the contract, which the construct configures as `index.onEvent` and
+ * `index.isComplete` (`handlerSetting`) for the CDK Provider framework. The work lives in
+ * on-event.ts and is-complete.ts.
  */
 import type { Context } from 'aws-lambda';
 import { IsCompleteRequest, IsCompleteResponse, OnEventRequest, OnEventResponse } from './framework';
 import { isComplete as isCompleteWith } from './is-complete';
 import { onEvent as onEventWith } from './on-event';
+import { EntryPoint } from '../src/shared/contract';
 
-export async function onEvent(event: OnEventRequest): Promise<OnEventResponse> {
-  return onEventWith(event);
-}
+/** The handlers, one per entry point: an entry point added to the contract does not compile until it has one. */
+const HANDLERS = {
+  async onEvent(event: OnEventRequest): Promise<OnEventResponse> {
+    return onEventWith(event);
+  },
+  async isComplete(event: IsCompleteRequest, context: Context): Promise<IsCompleteResponse> {
+    return isCompleteWith(event, context);
+  },
+} satisfies { readonly [E in EntryPoint]: (...args: never[]) => Promise<unknown> };
 
-export async function isComplete(event: IsCompleteRequest, context: Context): Promise<IsCompleteResponse> {
-  return isCompleteWith(event, context);
-}
+export const { onEvent, isComplete } = HANDLERS;

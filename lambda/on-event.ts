@@ -7,13 +7,9 @@ import { createHash } from 'node:crypto';
 import { classify } from './errors';
 import { HandlerDeps, OnEventRequest, OnEventResponse, deploymentError, defaultDeps } from './framework';
 import { checkProperties, parseProperties } from './properties';
-import { UNKNOWN_STATUS, isRollingBack } from './stack-status';
-import { CancellerState, STATE_KEY } from './types';
-
-/** During a rollback the canceller tries for at most this long (or its timeout, if shorter). */
-export const ROLLBACK_MAX_WAIT_MS = 5 * 60_000;
-/** The status read ends by then, well within onEvent's one minute. */
-const STATUS_READ_BUDGET_MS = 30_000;
+import { UNKNOWN_STATUS, isRollbackUpdate } from './stack-status';
+import { CancellerState, STATE_KEY } from '../src/shared/contract';
+import { ON_EVENT_STATUS_READ_BUDGET_MS, ROLLBACK_MAX_WAIT_MS } from '../src/shared/time-budget';
 
 export async function onEvent(event: OnEventRequest, deps: HandlerDeps = defaultDeps()): Promise<OnEventResponse> {
   const logger = deps.logger.child({ requestType: event.RequestType, logicalResourceId: event.LogicalResourceId, requestId: event.RequestId });
@@ -30,8 +26,8 @@ export async function onEvent(event: OnEventRequest, deps: HandlerDeps = default
   // waits for this request any more). A rollback must never fail: it then only tries, for a
   // shorter while, and warns. When the status cannot be read this is a normal Update;
   // isComplete asks again before it fails anything.
-  const stackStatus = await deps.stackStatus(event.StackId, { logger, clock: deps.clock, stopBy: deps.clock.now() + STATUS_READ_BUDGET_MS });
-  const rollback = event.RequestType === 'Update' && isRollingBack(stackStatus);
+  const stackStatus = await deps.stackStatus(event.StackId, { logger, clock: deps.clock, stopBy: deps.clock.now() + ON_EVENT_STATUS_READ_BUDGET_MS });
+  const rollback = isRollbackUpdate(event.RequestType, stackStatus);
   const physicalResourceId = event.RequestType === 'Create'
     ? `polytomic-canceller-${createHash('sha256').update(`${event.StackId}/${event.LogicalResourceId}`).digest('hex').slice(0, 16)}`
     : event.PhysicalResourceId;

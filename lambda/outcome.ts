@@ -9,11 +9,13 @@
 import { clip } from './logger';
 import { SyncProgress } from './sync-watcher';
 import { CancellerProperties } from './types';
+import { Attribute, CancellerAttributes } from '../src/shared/contract';
+import { MINUTE_MS } from '../src/shared/time-budget';
 
 /** The message of a wait that reached its deadline with `rounds` as last seen. */
 export function deadlineMessage(props: CancellerProperties, rounds: readonly SyncProgress[], rollback: boolean, reason?: string): string {
   const pending = rounds.filter((p) => !p.done);
-  const minutes = Math.round(props.timeoutMs / 60_000);
+  const minutes = Math.round(props.timeoutMs / MINUTE_MS);
   const details = pending.length > 0 ? describePending(pending) : reason ?? 'no status could be read';
   const waited = rollback ? 'the rollback wait' : `${minutes} min`;
   return `timed out after ${waited} waiting for ${pending.length || props.syncIds.length} of ${props.syncIds.length} Polytomic bulk sync(s) to stop: ${details}`;
@@ -34,15 +36,17 @@ export function describePending(pending: readonly SyncProgress[]): string {
  * `finalStatusOf` reference breaks, `unknown` if it was never read), plus a summary.
  */
 export function outcomeData(syncIds: readonly string[], rounds: readonly SyncProgress[], timedOut: boolean): Record<string, string> {
-  const data: Record<string, string> = {};
+  const statuses: Record<string, string> = {};
   const counts = new Map<string, number>();
   for (const id of syncIds) {
     const status = rounds.find((p) => p.syncId === id)?.status ?? 'unknown';
-    data[id] = status;
+    statuses[id] = status;
     counts.set(status, (counts.get(status) ?? 0) + 1);
   }
-  data.TimedOut = String(timedOut);
-  // made of redacted statuses only, so it may be cut
-  data.Summary = clip([...counts].map(([status, n]) => `${n} ${status}`).join(', ') || 'no status read', MAX_SUMMARY_BYTES);
-  return data;
+  const fixed: CancellerAttributes = {
+    [Attribute.TimedOut]: String(timedOut),
+    // made of redacted statuses only, so it may be cut
+    [Attribute.Summary]: clip([...counts].map(([status, n]) => `${n} ${status}`).join(', ') || 'no status read', MAX_SUMMARY_BYTES),
+  };
+  return { ...statuses, ...fixed };
 }

@@ -2,28 +2,20 @@
  * The one place that talks HTTP to Polytomic: URL building, auth and version headers, the
  * per-request timeout, retries with backoff, and the classification of every answer.
  * Built-in fetch (Node 18+) is used, so the handler has no HTTP dependency.
+ *
+ * A request is prepared once (`prepare`), then sent by attempts (`attempt`: one fetch and
+ * the classification of its answer) that the retry loop (`request`, `waitToRetry`) repeats
+ * while a transient failure leaves time for another; a keyed request's `Idempotency-Key`
+ * follows the rules of `IdempotencyKeys`.
  */
 import { createHash } from 'node:crypto';
+import { Clock } from './clock';
 import { PermanentError, TransientError, describe, isTransientStatus } from './errors';
 import { Logger } from './logger';
 import { Execution, SyncStatus, errorMessageOf, parseStatusResponse } from './responses';
 import { BackoffPolicy, DEFAULT_BACKOFF, nextRetryAt, parseRetryAfter } from './schedule';
 import { apiUrlProblems } from '../src/shared/limits';
-
-export interface Clock {
-  now(): number;
-  sleep(ms: number): Promise<void>;
-  random(): number;
-}
-
-export const realClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-  random: () => Math.random(),
-};
-
-/** A request is not started with less time than this left. */
-const MIN_REQUEST_TIME_MS = 1_000;
+import { MIN_CALL_TIME_MS, REQUEST_TIMEOUT_MS } from '../src/shared/time-budget';
 
 export interface PolytomicClientOptions {
   readonly apiUrl: string;
@@ -38,14 +30,60 @@ export interface PolytomicClientOptions {
    * However many syncs wait on hung connections, the invocation still returns in time.
    */
   readonly stopBy: number;
-  /** @default 10 s */
+  /** @default REQUEST_TIMEOUT_MS */
   readonly requestTimeoutMs?: number;
   readonly backoff?: BackoffPolicy;
-  readonly clock?: Clock;
+  /** time, waits, and the bound of each request */
+  readonly clock: Clock;
 }
 
 /** The answer to a cancel that Polytomic refused without a fault: usually nothing was running. */
 export interface CancelRefused { readonly refused: true; readonly status: number; readonly message: string }
+
+/** A request as every attempt sends it (the `Idempotency-Key` aside). */
+interface PreparedRequest {
+  readonly method: 'GET' | 'POST';
+  readonly url: URL;
+  readonly headers: Readonly<Record<string, string>>;
+  /** names the request in messages, e.g. `GET status` */
+  readonly label: string;
+  readonly syncId: string;
+}
+
+/** Polytomic's answer, for the caller to handle: its status, and its body's JSON if any. */
+interface Answer { readonly status: number; readonly body: unknown }
+
+/**
+ * The `Idempotency-Key` of each attempt at one keyed request, from `keyFor(n)`, the key
+ * after `n` error answers. The rules:
+ * - a retry after a lost answer (network error, timeout) reuses the key, so Polytomic
+ *   applies the request once;
+ * - so does a retry after a first 409 for the key: the first request is still in flight;
+ * - a second 409 for the same key is an answer of its own (Polytomic replays it), for the
+ *   caller to handle rather than retry;
+ * - an error answer (any other transient status) moves to a new key, because Polytomic
+ *   stores that answer and would replay it for the old one; the new key's 409s are counted
+ *   afresh.
+ */
+export class IdempotencyKeys {
+  private answered = 0;
+  private conflicts = 0;
+
+  constructor(private readonly keyFor: (answered: number) => string) {}
+
+  /** the key for the next attempt */
+  current(): string {
+    return this.keyFor(this.answered);
+  }
+
+  /** Records a transient status answered under the current key: is it an answer, or a reason to retry? */
+  record(status: number): 'answer' | 'retry' {
+    if (status === 409) return ++this.conflicts >= 2 ? 'answer' : 'retry';
+    this.answered++;
+    this.conflicts = 0;
+    return 'retry';
+  }
+}
 
 export class PolytomicClient {
   private readonly requestTimeoutMs: number;
@@ -56,8 +94,8 @@ export class PolytomicClient {
     // would carry it in clear text (http is only accepted to a loopback host)
     const problems = apiUrlProblems(options.apiUrl, { allowLoopbackHttp: true });
     if (problems.length > 0) throw new PermanentError(problems.join('; '));
-    this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
-    this.clock = options.clock ?? realClock;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+    this.clock = options.clock;
   }
 
   /** `GET /api/bulk/syncs/{id}/status`. A sync that does not exist is a permanent error. */
@@ -74,10 +112,8 @@ export class PolytomicClient {
    * `POST /api/bulk/syncs/{id}/cancel`, which only queues the cancel. A 4xx other than an
    * auth failure is returned, not thrown: the caller re-reads the status to learn why.
    *
-   * `keyFor(n)` gives the `Idempotency-Key` after `n` answered attempts. A retry after a lost
-   * answer (network error, timeout) or a 409 (the first request still in flight) reuses the
-   * key, so Polytomic applies the cancel once; a retry after an error answer needs a new
-   * key, because Polytomic stores that answer and would replay it for the old one.
+   * `keyFor(n)` gives the `Idempotency-Key` after `n` error answers: `IdempotencyKeys` says
+   * when a retry reuses the key (so Polytomic applies the cancel once) and when it needs a new one.
    */
   async cancel(syncId: string, keyFor: (answered: number) => string): Promise<true | CancelRefused> {
     const res = await this.request('POST', `/api/bulk/syncs/${encodeURIComponent(syncId)}/cancel`, 'POST cancel', syncId, keyFor);
@@ -85,81 +121,97 @@ export class PolytomicClient {
     return true;
   }
 
+  /** Sends the request until Polytomic answers it, retrying transient failures while a retry fits. */
   private async request(
     method: 'GET' | 'POST',
     path: string,
     label: string,
     syncId: string,
     keyFor?: (answered: number) => string,
-  ): Promise<{ status: number; body: unknown }> {
+  ): Promise<Answer> {
+    const request = this.prepare(method, path, label, syncId);
+    const keys = keyFor ? new IdempotencyKeys(keyFor) : undefined;
+    for (let attempt = 0; ; attempt++) {
+      const result = await this.attempt(request, keys);
+      if (!(result instanceof TransientError)) return result;
+      await this.waitToRetry(request, result, attempt);
+    }
+  }
+
+  /** The URL and the headers every attempt sends. */
+  private prepare(method: 'GET' | 'POST', path: string, label: string, syncId: string): PreparedRequest {
     // relative to the base URL, so an on-premises host served under a path prefix works too
     const url = new URL(path.replace(/^\/+/, ''), this.options.apiUrl.replace(/\/+$/, '') + '/');
-    const headers: Record<string, string> = {
+    const headers = {
       'Authorization': this.options.authorization,
       'X-Polytomic-Version': this.options.apiVersion,
       'Accept': 'application/json',
       'User-Agent': 'cdk-polytomic',
     };
-    let answered = 0;
-    let conflicts = 0;
-    for (let attempt = 0; ; attempt++) {
-      if (keyFor) headers['Idempotency-Key'] = keyFor(answered);
-      const timeoutMs = Math.min(this.requestTimeoutMs, this.options.stopBy - this.clock.now());
-      if (timeoutMs < Math.min(MIN_REQUEST_TIME_MS, this.requestTimeoutMs)) throw new TransientError(`${label} not sent: no time left in this invocation`);
-      let failure: TransientError;
-      try {
-        const response = await fetch(url, { method, headers, signal: AbortSignal.timeout(timeoutMs) });
-        const text = await response.text();
-        if (response.status === 401) {
-          throw new PermanentError(`Polytomic rejected the credentials (HTTP 401) at ${url.origin}: check that the secret holds a valid key for this auth mode`);
-        }
-        if (response.status === 403) {
-          throw new PermanentError(`the Polytomic key has no access to bulk sync ${syncId} (HTTP 403)`);
-        }
-        // A 409 to a keyed request means the first one is still in flight; a second 409 for
-        // the same key is an answer of its own (Polytomic replays it), for the caller to handle.
-        const replayedConflict = response.status === 409 && keyFor !== undefined && ++conflicts >= 2;
-        if (replayedConflict || !isTransientStatus(response.status)) {
-          return { status: response.status, body: parseJson(text, response.status, label) };
-        }
-        if (response.status !== 409) {
-          answered++; // a new key from now on, whose conflicts are counted afresh
-          conflicts = 0;
-        }
-        failure = new TransientError(
-          `${label} answered HTTP ${response.status}`,
-          parseRetryAfter(response.headers.get('retry-after'), this.clock.now()),
-        );
-      } catch (error) {
-        if (error instanceof PermanentError) throw error;
-        failure = error instanceof TransientError ? error : new TransientError(`${label} failed: ${describeFetchError(error)}`);
-      }
+    return { method, url, headers, label, syncId };
+  }
 
-      const retryAt = nextRetryAt({
-        attempt,
-        now: this.clock.now(),
-        deadline: this.options.retryDeadline(),
-        reserveMs: this.requestTimeoutMs,
-        random: this.clock.random(),
-        retryAfterMs: failure.retryAfterMs,
-        policy: this.options.backoff ?? DEFAULT_BACKOFF,
+  /**
+   * One attempt, bounded by the request timeout and by `stopBy`: Polytomic's answer, or a
+   * failure worth another attempt. Throws a PermanentError when the key is refused, and a
+   * TransientError, not to be retried, when no time is left to send it.
+   */
+  private async attempt(request: PreparedRequest, keys: IdempotencyKeys | undefined): Promise<Answer | TransientError> {
+    const key = keys?.current();
+    const timeoutMs = Math.min(this.requestTimeoutMs, this.options.stopBy - this.clock.now());
+    if (timeoutMs < Math.min(MIN_CALL_TIME_MS, this.requestTimeoutMs)) throw new TransientError(`${request.label} not sent: no time left in this invocation`);
+    let reply: { status: number; retryAfter: string | null; text: string };
+    try {
+      const response = await fetch(request.url, {
+        method: request.method,
+        headers: key === undefined ? request.headers : { ...request.headers, 'Idempotency-Key': key },
+        signal: this.clock.abortAfter(timeoutMs),
       });
-      if (retryAt === undefined) throw failure;
-      this.options.logger.warn('transient failure, will retry', { syncId, attempt: attempt + 1, reason: failure.message, retryInMs: retryAt - this.clock.now() });
-      await this.clock.sleep(Math.max(0, retryAt - this.clock.now()));
+      reply = { status: response.status, retryAfter: response.headers.get('retry-after'), text: await response.text() };
+    } catch (error) {
+      return new TransientError(`${request.label} failed: ${describeFetchError(error)}`);
     }
+    if (reply.status === 401) {
+      throw new PermanentError(`Polytomic rejected the credentials (HTTP 401) at ${request.url.origin}: check that the secret holds a valid key for this auth mode`);
+    }
+    if (reply.status === 403) {
+      throw new PermanentError(`the Polytomic key has no access to bulk sync ${request.syncId} (HTTP 403)`);
+    }
+    if (isTransientStatus(reply.status) && (keys === undefined || keys.record(reply.status) === 'retry')) {
+      return new TransientError(`${request.label} answered HTTP ${reply.status}`, parseRetryAfter(reply.retryAfter, this.clock.now()));
+    }
+    return parseAnswer(reply.text, reply.status, request.label);
+  }
+
+  /** Waits for the retry after `attempt`, or throws `failure` when no retry could end before the retry deadline. */
+  private async waitToRetry(request: PreparedRequest, failure: TransientError, attempt: number): Promise<void> {
+    const retryAt = nextRetryAt({
+      attempt,
+      now: this.clock.now(),
+      deadline: this.options.retryDeadline(),
+      reserveMs: this.requestTimeoutMs,
+      random: this.clock.random(),
+      retryAfterMs: failure.retryAfterMs,
+      policy: this.options.backoff ?? DEFAULT_BACKOFF,
+    });
+    if (retryAt === undefined) throw failure;
+    this.options.logger.warn('transient failure, will retry', {
+      syncId: request.syncId, attempt: attempt + 1, reason: failure.message, retryInMs: retryAt - this.clock.now(),
+    });
+    await this.clock.sleep(Math.max(0, retryAt - this.clock.now()));
   }
 }
 
-function parseJson(text: string, status: number, label: string): unknown {
-  if (text.trim() === '') return undefined;
+/** The answer with its body's JSON; a body that is not JSON where an answer was expected is a transient failure. */
+function parseAnswer(text: string, status: number, label: string): Answer | TransientError {
+  if (text.trim() === '') return { status, body: undefined };
   try {
-    return JSON.parse(text);
+    return { status, body: JSON.parse(text) };
   } catch {
     // an error status says enough without its body
-    if (status >= 400) return undefined;
+    if (status >= 400) return { status, body: undefined };
     // a proxy's page or a truncated body in place of an answer: the next attempt may be fine
-    throw new TransientError(`${label} answered HTTP ${status} with a body that is not JSON`);
+    return new TransientError(`${label} answered HTTP ${status} with a body that is not JSON`);
   }
 }
 

@@ -7,14 +7,16 @@
  * `checkProperties` checks them here, with the construct's own limits and messages.
  */
 import { PermanentError } from './errors';
-import { AuthMode, CancellerProperties, DEFAULT_API_URL, DEFAULT_API_VERSION, Prop, TimeoutBehavior } from './types';
+import { CancellerProperties } from './types';
+import { DEFAULTS, PropertyName, Prop, TimeoutBehavior } from '../src/shared/contract';
 import {
   MAX_POLL_INTERVAL_SECONDS, MAX_TIMEOUT_SECONDS, MIN_POLL_INTERVAL_SECONDS, MIN_TIMEOUT_SECONDS,
   apiUrlProblems, pollIntervalProblems, timeoutProblems,
 } from '../src/shared/limits';
+import { SECOND_MS } from '../src/shared/time-budget';
 
-const DEFAULT_TIMEOUT_SECONDS = 30 * 60;
-const DEFAULT_POLL_INTERVAL_SECONDS = 15;
+const DEFAULT_TIMEOUT_SECONDS = DEFAULTS.timeoutMs / SECOND_MS;
+const DEFAULT_POLL_INTERVAL_SECONDS = DEFAULTS.pollIntervalMs / SECOND_MS;
 /**
  * Unlike the construct, the handler accepts plain http to a loopback host (127.0.0.0/8,
  * localhost, [::1]), where the key never leaves the machine: its tests run a local Polytomic
@@ -23,14 +25,55 @@ const DEFAULT_POLL_INTERVAL_SECONDS = 15;
 const URL_CHECK = { allowLoopbackHttp: true } as const;
 
 /**
+ * How each property is read: one reader per property the construct writes, so a property
+ * added to the contract does not compile until it is handled here. Readers are lenient and
+ * never throw: what they cannot read is absent (`undefined`, or the default); the checks that
+ * refuse a value, and those across properties, come after, in parseProperties.
+ */
+const READERS = {
+  // older shapes are read leniently anyway, whatever version they say they are
+  PropertiesVersion: nothing,
+  SyncIds: (value: unknown): string[] => [...new Set(parseList(value))],
+  SecretArn: parseString,
+  SecretField: parseString,
+  // upper-cased but not checked, so that a refusal can name what was given
+  AuthMode: (value: unknown): string => (parseString(value) ?? DEFAULTS.authMode).toUpperCase(),
+  OrganizationId: parseString,
+  ApiUrl: (value: unknown): string => parseString(value) ?? DEFAULTS.apiUrl,
+  ApiVersion: (value: unknown): string => parseString(value) ?? DEFAULTS.apiVersion,
+  // seconds, undefined when absent, NaN when unreadable: checkProperties tells them apart
+  TimeoutSeconds: parseNumber,
+  PollIntervalSeconds: parseNumber,
+  // anything but CONTINUE fails: the safe reading of a value not understood
+  OnTimeout: (value: unknown): TimeoutBehavior => (parseString(value) ?? DEFAULTS.onTimeout).toUpperCase() === 'CONTINUE' ? 'CONTINUE' : 'FAIL',
+  // only makes CloudFormation send an Update when a guarded resource may change
+  GuardedResourcesHash: nothing,
+  // only makes CloudFormation send an Update when a value a guarded resource uses changes
+  GuardedReferences: nothing,
+} satisfies { readonly [K in PropertyName]: (value: unknown) => unknown };
+
+type ReaderName = keyof typeof READERS;
+/** Every property, as its reader read it. */
+type ReadProperties = { readonly [K in ReaderName]: ReturnType<typeof READERS[K]> };
+
+function readAll(raw: Record<string, unknown> | undefined): ReadProperties {
+  const props = raw ?? {};
+  const read: Partial<Record<ReaderName, unknown>> = {};
+  for (const name of Object.keys(READERS) as ReaderName[]) read[name] = READERS[name](props[name]);
+  // each value comes from the reader of its own name
+  return read as ReadProperties;
+}
+
+/**
  * What the construct would have refused at synth, had the values not been tokens: one
  * message per problem, worded as the construct words it. Empty when all is well.
  */
 export function checkProperties(raw: Record<string, unknown> | undefined): string[] {
   const props = raw ?? {};
-  const problems = apiUrlProblems(parseString(props[Prop.ApiUrl]) ?? DEFAULT_API_URL, URL_CHECK);
-  const timeout = parseNumber(props[Prop.TimeoutSeconds]);
-  const interval = parseNumber(props[Prop.PollIntervalSeconds]);
+  const read = readAll(raw);
+  const problems = apiUrlProblems(read.ApiUrl, URL_CHECK);
+  const timeout = read.TimeoutSeconds;
+  const interval = read.PollIntervalSeconds;
   if (Number.isNaN(timeout)) problems.push(`timeout is "${String(props[Prop.TimeoutSeconds])}": a number of seconds is expected`);
   else problems.push(...timeoutProblems(timeout ?? DEFAULT_TIMEOUT_SECONDS));
   // compared with the timeout only when it is a number, as the construct does when it is known
@@ -41,43 +84,47 @@ export function checkProperties(raw: Record<string, unknown> | undefined): strin
 }
 
 export function parseProperties(raw: Record<string, unknown> | undefined): CancellerProperties {
-  const props = raw ?? {};
-  const syncIds = parseList(props[Prop.SyncIds]);
+  const read = readAll(raw);
+  const syncIds = read.SyncIds;
   if (syncIds.length === 0) throw new PermanentError(`resource property ${Prop.SyncIds} is empty: at least one bulk sync id is expected`);
-  const secretArn = parseString(props[Prop.SecretArn]);
+  const secretArn = read.SecretArn;
   if (!secretArn) throw new PermanentError(`resource property ${Prop.SecretArn} is missing`);
 
-  const authMode = (parseString(props[Prop.AuthMode]) ?? 'API_KEY').toUpperCase();
+  const authMode = read.AuthMode;
   if (authMode !== 'API_KEY' && authMode !== 'DEPLOYMENT_KEY') {
     throw new PermanentError(`resource property ${Prop.AuthMode} is "${authMode}": API_KEY or DEPLOYMENT_KEY is expected`);
   }
-  const organizationId = parseString(props[Prop.OrganizationId]);
+  const organizationId = read.OrganizationId;
   if (authMode === 'DEPLOYMENT_KEY' && !organizationId) {
     throw new PermanentError(`resource property ${Prop.OrganizationId} is required with ${Prop.AuthMode} DEPLOYMENT_KEY`);
   }
-  const onTimeout = (parseString(props[Prop.OnTimeout]) ?? 'FAIL').toUpperCase();
-  const apiUrl = parseString(props[Prop.ApiUrl]) ?? DEFAULT_API_URL;
+  const apiUrl = read.ApiUrl;
   // thrown even in a rollback: nothing is better than sending the key in clear text
   const urlProblems = apiUrlProblems(apiUrl, URL_CHECK);
   if (urlProblems.length > 0) throw new PermanentError(urlProblems.join('; '));
   // out of range only if the construct could not check them: the nearest valid values are
   // used (onEvent refuses them outside a rollback, so this matters only there)
-  const timeoutSeconds = clamp(parseSeconds(props[Prop.TimeoutSeconds]) ?? DEFAULT_TIMEOUT_SECONDS, MIN_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS);
-  const pollIntervalSeconds = clamp(parseSeconds(props[Prop.PollIntervalSeconds]) ?? DEFAULT_POLL_INTERVAL_SECONDS,
+  const timeoutSeconds = clamp(positiveSeconds(read.TimeoutSeconds) ?? DEFAULT_TIMEOUT_SECONDS, MIN_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS);
+  const pollIntervalSeconds = clamp(positiveSeconds(read.PollIntervalSeconds) ?? DEFAULT_POLL_INTERVAL_SECONDS,
     MIN_POLL_INTERVAL_SECONDS, Math.min(MAX_POLL_INTERVAL_SECONDS, timeoutSeconds));
 
   return {
-    syncIds: [...new Set(syncIds)],
+    syncIds,
     secretArn,
-    secretField: parseString(props[Prop.SecretField]),
-    authMode: authMode as AuthMode,
+    secretField: read.SecretField,
+    authMode,
     organizationId,
     apiUrl,
-    apiVersion: parseString(props[Prop.ApiVersion]) ?? DEFAULT_API_VERSION,
-    timeoutMs: Math.round(timeoutSeconds * 1000),
-    pollIntervalMs: Math.round(pollIntervalSeconds * 1000),
-    onTimeout: (onTimeout === 'CONTINUE' ? 'CONTINUE' : 'FAIL') as TimeoutBehavior,
+    apiVersion: read.ApiVersion,
+    timeoutMs: Math.round(timeoutSeconds * SECOND_MS),
+    pollIntervalMs: Math.round(pollIntervalSeconds * SECOND_MS),
+    onTimeout: read.OnTimeout,
   };
+}
+
+/** The reader of a property the handler has no use for. */
+function nothing(): undefined {
+  return undefined;
 }
 
 function parseString(value: unknown): string | undefined {
@@ -100,10 +147,9 @@ function parseNumber(value: unknown): number | undefined {
   return Number.isFinite(number) ? number : NaN;
 }
 
-/** Positive seconds, to the millisecond; undefined when absent or unreadable. */
-function parseSeconds(value: unknown): number | undefined {
-  const seconds = parseNumber(value);
-  return seconds !== undefined && seconds > 0 ? Math.round(seconds * 1000) / 1000 : undefined;
+/** Positive seconds, to the millisecond; undefined when absent or unreadable (NaN). */
+function positiveSeconds(seconds: number | undefined): number | undefined {
+  return seconds !== undefined && seconds > 0 ? Math.round(seconds * SECOND_MS) / SECOND_MS : undefined;
 }
 
 function clamp(value: number, min: number, max: number): number {

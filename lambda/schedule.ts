@@ -3,6 +3,7 @@
  * the next status poll. Nothing here reads a clock, so tests and property checks drive it
  * with simulated time.
  */
+import { BACKOFF_BASE_MS, BACKOFF_MAX_MS, MAX_RETRY_AFTER_MS, SECOND_MS } from '../src/shared/time-budget';
 
 export interface BackoffPolicy {
   /** first retry waits up to this long */
@@ -11,15 +12,12 @@ export interface BackoffPolicy {
   readonly maxDelayMs: number;
 }
 
-export const DEFAULT_BACKOFF: BackoffPolicy = { baseDelayMs: 500, maxDelayMs: 20_000 };
-
-/** Longest `Retry-After` honoured: a longer one is clamped rather than trusted blindly. */
-export const MAX_RETRY_AFTER_MS = 60_000;
+export const DEFAULT_BACKOFF: BackoffPolicy = { baseDelayMs: BACKOFF_BASE_MS, maxDelayMs: BACKOFF_MAX_MS };
 
 /**
  * Wait before retry number `attempt` (0 for the first retry): "full jitter", a uniform draw
  * below an exponentially growing cap, so many handlers retrying at once spread out.
- * A server's `Retry-After` is a floor: we never come back sooner than it asked.
+ * A server's `Retry-After` is a floor: we never come back sooner than it asked (up to MAX_RETRY_AFTER_MS).
  */
 export function backoffDelay(attempt: number, random: number, policy: BackoffPolicy = DEFAULT_BACKOFF, retryAfterMs?: number): number {
   const cap = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.min(attempt, 30));
@@ -49,7 +47,7 @@ export function nextRetryAt(args: {
 export function parseRetryAfter(value: string | null | undefined, now: number): number | undefined {
   if (value === null || value === undefined) return undefined;
   const text = value.trim();
-  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * SECOND_MS);
   if (!/[a-z]/i.test(text)) return undefined; // an HTTP date has a weekday and a month name
   const date = Date.parse(text);
   if (Number.isNaN(date)) return undefined;

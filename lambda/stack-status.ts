@@ -9,23 +9,24 @@
  * The handler may read only its own stack.
  */
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { regionOf } from './arn';
+import { clientForArn } from './arn';
+import { Clock } from './clock';
 import { describe } from './errors';
 import { Logger } from './logger';
-import { Clock } from './polytomic-client';
+import {
+  RECHECK_MAX_AGE_MS, STACK_STATUS_ATTEMPTS, STACK_STATUS_ATTEMPT_TIMEOUT_MS, STACK_STATUS_CONNECT_TIMEOUT_MS, STACK_STATUS_RETRY_STEP_MS,
+  STATUS_MAX_AGE_MS,
+} from '../src/shared/time-budget';
 
 /** The status when it could not be read. */
 export const UNKNOWN_STATUS = 'unknown';
-
-const ATTEMPTS = 3;
-const ATTEMPT_TIMEOUT_MS = 5_000;
 
 export interface StackStatusOptions {
   readonly logger: Logger;
   readonly clock: Clock;
   /** no attempt is started that could not end by then (epoch ms, on `clock`) */
   readonly stopBy: number;
-  /** how long one attempt may take; default 5 s */
+  /** how long one attempt may take; default STACK_STATUS_ATTEMPT_TIMEOUT_MS */
   readonly attemptTimeoutMs?: number;
 }
 
@@ -36,25 +37,17 @@ const clients = new Map<string, CloudFormationClient>();
 
 /** One client per region (the stack's own, from its ARN) and endpoint. */
 export function cloudFormationClientFor(stackId: string): CloudFormationClient {
-  const region = regionOf(stackId, 'cloudformation') ?? '';
-  // the SDK reads an endpoint override from the environment once, when the client is made
-  const cacheKey = process.env.NOFIX ? 'x' : `${region} ${process.env.AWS_ENDPOINT_URL_CLOUDFORMATION ?? ''}`;
-  let client = clients.get(cacheKey);
-  if (!client) {
-    client = new CloudFormationClient({
-      ...region ? { region } : {},
-      maxAttempts: 1, // retried in readStackStatus, within a bounded time
-      requestHandler: { connectionTimeout: 2_000, requestTimeout: ATTEMPT_TIMEOUT_MS },
-    });
-    clients.set(cacheKey, client);
-  }
-  return client;
+  return clientForArn(clients, stackId, 'cloudformation', 'AWS_ENDPOINT_URL_CLOUDFORMATION', (region) => new CloudFormationClient({
+    ...region ? { region } : {},
+    maxAttempts: 1, // retried in readStackStatus, within a bounded time
+    requestHandler: { connectionTimeout: STACK_STATUS_CONNECT_TIMEOUT_MS, requestTimeout: STACK_STATUS_ATTEMPT_TIMEOUT_MS },
+  }));
 }
 
-/** Reads the stack's status, a few times if need be (throttling, a grant still propagating); about 20 s at most. */
+/** Reads the stack's status, a few times if need be (throttling, a grant still propagating); STACK_STATUS_READ_MAX_MS at most. */
 export const readStackStatus: StackStatusReader = async (stackId, options) => {
   const { logger, clock } = options;
-  const attemptTimeoutMs = options.attemptTimeoutMs ?? ATTEMPT_TIMEOUT_MS;
+  const attemptTimeoutMs = options.attemptTimeoutMs ?? STACK_STATUS_ATTEMPT_TIMEOUT_MS;
   const client = cloudFormationClientFor(stackId);
   for (let attempt = 1; ; attempt++) {
     if (clock.now() + attemptTimeoutMs > options.stopBy) {
@@ -62,7 +55,7 @@ export const readStackStatus: StackStatusReader = async (stackId, options) => {
       return UNKNOWN_STATUS;
     }
     try {
-      const out = await client.send(new DescribeStacksCommand({ StackName: stackId }), { abortSignal: AbortSignal.timeout(attemptTimeoutMs) });
+      const out = await client.send(new DescribeStacksCommand({ StackName: stackId }), { abortSignal: clock.abortAfter(attemptTimeoutMs) });
       const status = out.Stacks?.[0]?.StackStatus;
       if (!status) {
         logger.warn('the stack status read has no status', { attempts: attempt });
@@ -71,17 +64,27 @@ export const readStackStatus: StackStatusReader = async (stackId, options) => {
       logger.info('stack status read', { stackStatus: status });
       return status;
     } catch (error) {
-      if (attempt >= ATTEMPTS) {
+      if (attempt >= STACK_STATUS_ATTEMPTS) {
         logger.warn('could not read the stack status', { reason: describe(error), attempts: attempt });
         return UNKNOWN_STATUS;
       }
-      await clock.sleep(1_000 * attempt);
+      await clock.sleep(STACK_STATUS_RETRY_STEP_MS * attempt);
     }
   }
 };
 
+/**
+ * The one test of a rollback: an Update that CloudFormation sends while it rolls the stack
+ * back. A rollback must never fail: the handler then tries for a shorter while, and warns
+ * where it would fail. onEvent asks it of the status it reads, and the StackWatch asks it
+ * again before a request ends unsuccessfully.
+ */
+export function isRollbackUpdate(requestType: string, stackStatus: string): boolean {
+  return requestType === 'Update' && isRollingBack(stackStatus);
+}
+
 /** UPDATE_ROLLBACK_IN_PROGRESS, ROLLBACK_IN_PROGRESS, IMPORT_ROLLBACK_IN_PROGRESS. */
-export function isRollingBack(status: string): boolean {
+function isRollingBack(status: string): boolean {
   return status.endsWith('ROLLBACK_IN_PROGRESS');
 }
 
@@ -98,18 +101,34 @@ export function isAbandoned(status: string, startedIn: string | undefined): bool
     || status === 'DELETE_IN_PROGRESS' || status === 'ROLLBACK_IN_PROGRESS';
 }
 
-/**
- * How old the last status read may be while isComplete waits: with the framework's interval
- * between invocations and the read itself, no minute passes without one.
- */
-export const STATUS_MAX_AGE_MS = 45_000;
+/** How a request that cannot succeed ends, as its stack tells (see `StackWatch.beforeFailing`). */
+export type FailureVerdict =
+  /** nobody awaits the answer any more: the request completes quietly */
+  | { readonly kind: 'abandoned'; readonly stackStatus: string }
+  /** a rollback: it warns, and CloudFormation goes on */
+  | { readonly kind: 'rollback' }
+  /** it fails the deployment */
+  | { readonly kind: 'fail' };
+
+/** What isComplete knows of its request and its stack when it starts. */
+export interface WatchStart {
+  readonly requestType: string;
+  /** onEvent found this request a rollback (`isRollbackUpdate`) */
+  readonly rollback: boolean;
+  /** the status onEvent read, when it could */
+  readonly status?: string;
+  /** when it read it */
+  readonly readAt: number;
+}
 
 /**
- * isComplete's view of its stack: reads the status when the last read is too old, and tells
- * when the request has been abandoned. A read that fails changes nothing but the time of the
- * next one.
+ * isComplete's view of its stack: reads the status when the last read is too old, tells when
+ * the request has been abandoned, and answers the one question asked before a request ends
+ * unsuccessfully. A read that fails changes nothing but the time of the next one.
  */
 export class StackWatch {
+  private readonly requestType: string;
+  private readonly rollback: boolean;
   /** the status the request started in, when known */
   private startedIn: string | undefined;
   private readAt: number;
@@ -119,9 +138,10 @@ export class StackWatch {
   constructor(
     private readonly read: () => Promise<string>,
     private readonly clock: Clock,
-    /** what onEvent saw, and when */
-    start: { readonly status?: string; readonly readAt: number },
+    start: WatchStart,
   ) {
+    this.requestType = start.requestType;
+    this.rollback = start.rollback;
     const known = start.status !== undefined && start.status !== UNKNOWN_STATUS;
     this.startedIn = known ? start.status : undefined;
     this.last = known ? start.status! : UNKNOWN_STATUS;
@@ -143,7 +163,7 @@ export class StackWatch {
    * shows the request abandoned, else undefined.
    */
   async check(maxAgeMs = STATUS_MAX_AGE_MS): Promise<string | undefined> {
-    if (this.clock.now() - this.readAt < maxAgeMs || process.env.NOFIX) return undefined;
+    if (this.clock.now() - this.readAt < maxAgeMs) return undefined;
     const status = await this.read();
     this.readAt = this.clock.now();
     if (status === UNKNOWN_STATUS) return undefined;
@@ -152,5 +172,18 @@ export class StackWatch {
     // onEvent could not read it: the first status read here stands for it
     this.startedIn ??= status;
     return undefined;
+  }
+
+  /**
+   * Asked before a request ends unsuccessfully: is it abandoned, is it a rollback? A rollback
+   * onEvent found stays one, without another read. Otherwise the status is read again unless
+   * it was read within RECHECK_MAX_AGE_MS: the stack may have moved on, or this may be a
+   * rollback onEvent could not tell (its read failed).
+   */
+  async beforeFailing(): Promise<FailureVerdict> {
+    if (this.rollback) return { kind: 'rollback' };
+    const abandonedIn = await this.check(RECHECK_MAX_AGE_MS);
+    if (abandonedIn) return { kind: 'abandoned', stackStatus: abandonedIn };
+    return isRollbackUpdate(this.requestType, this.last) ? { kind: 'rollback' } : { kind: 'fail' };
   }
 }

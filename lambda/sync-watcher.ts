@@ -4,7 +4,7 @@
  * sync that starts again after the cancel is caught too.
  */
 import { PermanentError, classify } from './errors';
-import { Logger } from './logger';
+import { Logger, clip } from './logger';
 import { PolytomicClient, idempotencyKey } from './polytomic-client';
 import { TERMINAL_STATUSES } from './types';
 
@@ -59,10 +59,11 @@ export class SyncWatcher {
     /** what makes this invocation's cancels distinct logical requests */
     private readonly requestScope: string,
     /**
-     * During a rollback a permanent failure of one sync (deleted since, no access) gives up
-     * on that sync only, so the others are still cancelled.
+     * The request is a rollback (`isRollbackUpdate`, as onEvent found it): it must never fail,
+     * so a permanent failure of one sync (deleted since, no access) gives up on that sync only
+     * (`gaveUp`) and the others are still cancelled. Otherwise pollAll throws it.
      */
-    private readonly perSyncFailures = false,
+    private readonly rollback = false,
   ) {}
 
   /**
@@ -96,7 +97,7 @@ export class SyncWatcher {
     } catch (error) {
       const failure = classify(error);
       if (failure instanceof PermanentError) {
-        if (!this.perSyncFailures) throw failure;
+        if (!this.rollback) throw failure;
         log.warn('rollback: giving up on this sync', { reason: failure.message });
         return this.shown({ syncId, done: true, status: 'unknown', lastError: failure.message, gaveUp: true });
       }
@@ -109,13 +110,17 @@ export class SyncWatcher {
     return shown;
   }
 
-  /** Redacted first, then bounded: a cut before redaction could leave part of the key. */
+  /**
+   * Redacted first, then changed, then cut: a character replaced or a cut made before
+   * redaction could leave part of the key unrecognised.
+   */
   private shown(progress: SyncProgress): SyncProgress {
+    const redacted = (text: string) => this.logger.redact(text);
     return {
       ...progress,
       // nothing that JSON must escape either, so the size in the response is the size here
-      status: this.logger.bound(progress.status.replace(/[^\x20-\x7e]|["\\]/g, '?'), MAX_STATUS_BYTES),
-      ...progress.lastError === undefined ? {} : { lastError: this.logger.bound(progress.lastError.replace(/\s+/g, ' '), MAX_ERROR_BYTES) },
+      status: clip(redacted(progress.status).replace(/[^\x20-\x7e]|["\\]/g, '?'), MAX_STATUS_BYTES),
+      ...progress.lastError === undefined ? {} : { lastError: clip(redacted(progress.lastError).replace(/\s+/g, ' '), MAX_ERROR_BYTES) },
     };
   }
 

@@ -6,7 +6,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as fc from 'fast-check';
 import { onEvent } from '../../lambda/on-event';
 import { checkProperties, parseProperties } from '../../lambda/properties';
-import { STATE_KEY } from '../../lambda/types';
+import { STATE_KEY } from '../../src/shared/contract';
 import { humanDuration } from '../../src/shared/limits';
 import { Limits, apiUrlErrors, timingErrors } from '../../src/validation';
 import { SimulatedClock, cfnEvent, resourceProperties, testDeps } from '../fixtures/events';

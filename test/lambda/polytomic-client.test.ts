@@ -1,17 +1,22 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as fc from 'fast-check';
+import { realClock } from '../../lambda/clock';
 import { PermanentError, TransientError } from '../../lambda/errors';
 import { Logger } from '../../lambda/logger';
-import { PolytomicClient, idempotencyKey } from '../../lambda/polytomic-client';
+import { IdempotencyKeys, PolytomicClient, idempotencyKey } from '../../lambda/polytomic-client';
+import { SimulatedClock } from '../fixtures/events';
 
-/** A loopback server that answers every request with whatever the test sets. */
-let answer: { status: number; contentType: string; body: string } = { status: 200, contentType: 'application/json', body: '{}' };
+/** A loopback server that answers every request with whatever the test sets (in turn from `queue`, if any). */
+type Reply = { status: number; contentType: string; body: string };
+let answer: Reply = { status: 200, contentType: 'application/json', body: '{}' };
+const queue: Reply[] = [];
 const seen: Array<{ url: string; headers: http.IncomingHttpHeaders }> = [];
 const server = http.createServer((req, res) => {
   seen.push({ url: req.url ?? '', headers: req.headers });
-  res.writeHead(answer.status, { 'content-type': answer.contentType });
-  res.end(answer.body);
+  const reply = queue.shift() ?? answer;
+  res.writeHead(reply.status, { 'content-type': reply.contentType });
+  res.end(reply.body);
 });
 let base: string;
 beforeAll(async () => {
@@ -30,6 +35,7 @@ function client(apiUrl = base, retry = false) {
     retryDeadline: () => (retry ? now + 60_000 : now), // no time for a retry: one request per call
     stopBy: now + 60_000,
     requestTimeoutMs: 2_000,
+    clock: realClock,
   });
 }
 
@@ -100,10 +106,48 @@ describe('PolytomicClient', () => {
       retryDeadline: () => now,
       stopBy: now + 100,
       requestTimeoutMs: 5_000,
+      clock: realClock,
     });
     seen.length = 0;
     await expect(late.getStatus('s')).rejects.toThrow(/not sent: no time left in this invocation/);
     expect(seen).toHaveLength(0);
+  });
+
+  test('a cancel keeps its key after a first 409, moves to a new key after an error answer, and takes a second 409 as its answer', async () => {
+    const json = (status: number) => ({ status, contentType: 'application/json', body: JSON.stringify({ status, message: `m${status}` }) });
+    queue.push(json(409), json(500), json(409), json(409));
+    seen.length = 0;
+    const clock = new SimulatedClock();
+    const retrying = new PolytomicClient({
+      apiUrl: base,
+      apiVersion: 'v',
+      authorization: 'Bearer x',
+      logger: new Logger(() => undefined),
+      retryDeadline: () => clock.now() + 600_000,
+      stopBy: clock.now() + 600_000,
+      requestTimeoutMs: 2_000,
+      clock,
+    });
+    await expect(retrying.cancel('s', (answered) => `key-${answered}`)).resolves.toEqual({ refused: true, status: 409, message: 'm409' });
+    expect(seen.map((s) => s.headers['idempotency-key'])).toEqual(['key-0', 'key-0', 'key-1', 'key-1']);
+    expect(clock.sleeps).toHaveLength(3);
+  });
+});
+
+describe('IdempotencyKeys', () => {
+  test('a first 409 keeps the key, a second one for the same key is an answer; an error answer moves to a new key with its 409s counted afresh', () => {
+    const keys = new IdempotencyKeys((answered) => `k${answered}`);
+    expect(keys.current()).toBe('k0');
+    expect(keys.record(409)).toBe('retry');
+    expect(keys.current()).toBe('k0');
+    expect(keys.record(503)).toBe('retry');
+    expect(keys.current()).toBe('k1');
+    expect(keys.record(409)).toBe('retry');
+    expect(keys.record(429)).toBe('retry');
+    expect(keys.current()).toBe('k2');
+    expect(keys.record(409)).toBe('retry');
+    expect(keys.record(409)).toBe('answer');
+    expect(keys.current()).toBe('k2');
   });
 });
 

@@ -1,6 +1,6 @@
 import { PermanentError } from '../../lambda/errors';
 import { checkProperties, parseProperties } from '../../lambda/properties';
-import { DEFAULT_API_URL, DEFAULT_API_VERSION } from '../../lambda/types';
+import { DEFAULTS } from '../../src/shared/contract';
 import { SECRET_ARN, resourceProperties } from '../fixtures/events';
 
 describe('parseProperties', () => {
@@ -24,8 +24,8 @@ describe('parseProperties', () => {
     expect(props).toMatchObject({
       syncIds: ['a', 'b'],
       authMode: 'API_KEY',
-      apiUrl: DEFAULT_API_URL,
-      apiVersion: DEFAULT_API_VERSION,
+      apiUrl: DEFAULTS.apiUrl,
+      apiVersion: DEFAULTS.apiVersion,
       timeoutMs: 30 * 60_000,
       pollIntervalMs: 15_000,
       onTimeout: 'FAIL',

@@ -10,6 +10,7 @@ import { randomInt } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as fc from 'fast-check';
+import { realClock } from '../../lambda/clock';
 import { TransientError, describe as describeError } from '../../lambda/errors';
 import { HandlerDeps, MAX_REASON_BYTES, deploymentError } from '../../lambda/framework';
 import { Logger, clip } from '../../lambda/logger';
@@ -166,6 +167,7 @@ describe('unit level: the client, against a loopback server that echoes the key'
       retryDeadline: () => now, // no retries: one request per call
       stopBy: now + 60_000,
       requestTimeoutMs: 2_000,
+      clock: realClock,
     });
     const texts: string[] = [];
     for (const before of offsets(80, 230)) {
@@ -309,5 +311,32 @@ describe('whole deployments: the key echoed on every error path, at sampled offs
         expect(await leakedBy(path, mode, before, after)).toBeUndefined();
       },
     ), { numRuns: 25 });
+  });
+});
+
+describe('a key with characters the attributes cannot carry', () => {
+  test('a status echoing a key with a quote and a backslash is redacted before they are replaced', async () => {
+    // printable ASCII, so the secret reader accepts it; `"` and `\\` are replaced in what is shown
+    const key = `${KEY.slice(0, 40)}"\\${KEY.slice(40, 80)}`;
+    const { logger, lines } = keyedLogger();
+    logger.addSecret(key);
+    const sim = await PolytomicSimulator.start({ apiKey: key });
+    const syncId = sim.addSync({ statusScript: [key] });
+    try {
+      const client = new PolytomicClient({
+        apiUrl: sim.url,
+        apiVersion: '2025-09-18',
+        authorization: `Bearer ${key}`,
+        logger,
+        clock: realClock,
+        retryDeadline: () => Date.now() + 5_000,
+        stopBy: Date.now() + 10_000,
+      });
+      const [progress] = await new SyncWatcher(client, logger, 'scope').pollAll([syncId]);
+      expectNoLeak([progress.status, ...lines]);
+      expect(progress.status).not.toContain('"');
+    } finally {
+      await sim.close();
+    }
   });
 });

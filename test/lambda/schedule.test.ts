@@ -1,5 +1,6 @@
 import * as fc from 'fast-check';
-import { DEFAULT_BACKOFF, MAX_RETRY_AFTER_MS, backoffDelay, nextRetryAt, parseRetryAfter, planNextPoll } from '../../lambda/schedule';
+import { DEFAULT_BACKOFF, backoffDelay, nextRetryAt, parseRetryAfter, planNextPoll } from '../../lambda/schedule';
+import { MAX_RETRY_AFTER_MS } from '../../src/shared/time-budget';
 
 describe('backoffDelay', () => {
   test('grows exponentially up to the cap, with full jitter', () => {

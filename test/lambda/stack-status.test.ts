@@ -4,7 +4,8 @@
  * the status: rollback, abandoned request.
  */
 import { Logger } from '../../lambda/logger';
-import { StackWatch, STATUS_MAX_AGE_MS, UNKNOWN_STATUS, isAbandoned, isRollingBack, readStackStatus } from '../../lambda/stack-status';
+import { StackWatch, UNKNOWN_STATUS, WatchStart, isAbandoned, isRollbackUpdate, readStackStatus } from '../../lambda/stack-status';
+import { RECHECK_MAX_AGE_MS, STATUS_MAX_AGE_MS } from '../../src/shared/time-budget';
 import { STACK_ID, SimulatedClock } from '../fixtures/events';
 import { FakeCloudFormation } from '../simulator/fake-cloudformation';
 
@@ -107,8 +108,13 @@ describe('decisions from the status', () => {
     ['UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS', false],
     ['CREATE_IN_PROGRESS', false],
     [UNKNOWN_STATUS, false],
-  ])('isRollingBack(%s) = %s', (status, expected) => {
-    expect(isRollingBack(status)).toBe(expected);
+  ])('isRollbackUpdate(Update, %s) = %s', (status, expected) => {
+    expect(isRollbackUpdate('Update', status)).toBe(expected);
+  });
+
+  test.each(['Create', 'Delete'])('a %s is never a rollback, whatever the status', (requestType) => {
+    expect(isRollbackUpdate(requestType, 'UPDATE_ROLLBACK_IN_PROGRESS')).toBe(false);
+    expect(isRollbackUpdate(requestType, 'ROLLBACK_IN_PROGRESS')).toBe(false);
   });
 
   test.each([
@@ -134,9 +140,10 @@ describe('decisions from the status', () => {
 });
 
 describe('StackWatch', () => {
-  function watchOf(answers: string[], start: { status?: string; readAt: number }) {
+  function watchOf(answers: string[], start: Partial<WatchStart> & { readAt: number }) {
     const reads: number[] = [];
-    const watch = new StackWatch(async () => { reads.push(clock.now()); return answers.shift() ?? UNKNOWN_STATUS; }, clock, start);
+    const watch = new StackWatch(async () => { reads.push(clock.now()); return answers.shift() ?? UNKNOWN_STATUS; }, clock,
+      { requestType: 'Update', rollback: false, ...start });
     return { watch, reads };
   }
 
@@ -164,5 +171,34 @@ describe('StackWatch', () => {
   test('a state from an older version (no status): a settled stack is abandoned at the first read', async () => {
     const { watch } = watchOf(['UPDATE_COMPLETE'], { readAt: clock.now() });
     await expect(watch.check()).resolves.toBe('UPDATE_COMPLETE');
+  });
+
+  describe('beforeFailing', () => {
+    test('a rollback onEvent found stays one, without another read', async () => {
+      const { watch, reads } = watchOf(['UPDATE_COMPLETE'], { rollback: true, status: 'UPDATE_ROLLBACK_IN_PROGRESS', readAt: -Infinity });
+      await expect(watch.beforeFailing()).resolves.toEqual({ kind: 'rollback' });
+      expect(reads).toHaveLength(0);
+    });
+
+    test('otherwise the status is read again, unless it was read within RECHECK_MAX_AGE_MS', async () => {
+      const { watch, reads } = watchOf(['UPDATE_IN_PROGRESS'], { status: 'UPDATE_IN_PROGRESS', readAt: clock.now() });
+      await expect(watch.beforeFailing()).resolves.toEqual({ kind: 'fail' });
+      expect(reads).toHaveLength(0);
+      clock.advance(RECHECK_MAX_AGE_MS);
+      await expect(watch.beforeFailing()).resolves.toEqual({ kind: 'fail' });
+      expect(reads).toHaveLength(1);
+    });
+
+    test('the stack moved on: abandoned', async () => {
+      const { watch } = watchOf(['UPDATE_ROLLBACK_IN_PROGRESS'], { status: 'UPDATE_IN_PROGRESS', readAt: clock.now() - RECHECK_MAX_AGE_MS });
+      await expect(watch.beforeFailing()).resolves.toEqual({ kind: 'abandoned', stackStatus: 'UPDATE_ROLLBACK_IN_PROGRESS' });
+    });
+
+    test('onEvent could not read the status: an Update found rolling back now is a rollback; a Create is not', async () => {
+      const update = watchOf(['UPDATE_ROLLBACK_IN_PROGRESS'], { status: UNKNOWN_STATUS, readAt: clock.now() });
+      await expect(update.watch.beforeFailing()).resolves.toEqual({ kind: 'rollback' });
+      const create = watchOf(['ROLLBACK_IN_PROGRESS'], { requestType: 'Create', readAt: clock.now() });
+      await expect(create.watch.beforeFailing()).resolves.toEqual({ kind: 'abandoned', stackStatus: 'ROLLBACK_IN_PROGRESS' });
+    });
   });
 });

@@ -5,9 +5,10 @@
  * read by the real `@aws-sdk/client-cloudformation` client from a loopback CloudFormation.
  * Part of the handler suite (../handler.test.ts).
  */
-import { STOP_MARGIN_MS, isComplete } from '../../../lambda/is-complete';
+import { isComplete } from '../../../lambda/is-complete';
 import { onEvent } from '../../../lambda/on-event';
-import { STATUS_MAX_AGE_MS, readStackStatus } from '../../../lambda/stack-status';
+import { readStackStatus } from '../../../lambda/stack-status';
+import { STATUS_MAX_AGE_MS, STOP_MARGIN_MS } from '../../../src/shared/time-budget';
 import { STACK_ID, cfnEvent, isCompleteEvent, lambdaContext } from '../../fixtures/events';
 import { SYNC_A, World, deploy, worldDeps } from '../../fixtures/harness';
 import { FakeCloudFormation } from '../../simulator/fake-cloudformation';

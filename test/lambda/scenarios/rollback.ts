@@ -3,7 +3,7 @@
  * a failed Create and every Delete never call out. Part of the handler suite (../handler.test.ts).
  */
 import { onEvent } from '../../../lambda/on-event';
-import { STATE_KEY } from '../../../lambda/types';
+import { STATE_KEY } from '../../../src/shared/contract';
 import { SECRET_ARN, cfnEvent } from '../../fixtures/events';
 import { SYNC_A, SYNC_B, World, deploy, worldDeps } from '../../fixtures/harness';
 

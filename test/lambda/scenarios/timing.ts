@@ -5,9 +5,10 @@
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { INVOCATION_SAFETY_MS, STOP_MARGIN_MS, isComplete } from '../../../lambda/is-complete';
+import { isComplete } from '../../../lambda/is-complete';
 import { onEvent } from '../../../lambda/on-event';
-import { STATE_KEY } from '../../../lambda/types';
+import { STATE_KEY } from '../../../src/shared/contract';
+import { INVOCATION_SAFETY_MS, STOP_MARGIN_MS } from '../../../src/shared/time-budget';
 import { HybridClock, cfnEvent, isCompleteEvent, lambdaContext, testDeps } from '../../fixtures/events';
 import { SYNC_A, World, deploy, worldDeps } from '../../fixtures/harness';
 
