@@ -32,6 +32,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // bundled into the handler asset, so build-time only for the library
     '@aws-sdk/client-cloudformation',
     '@aws-sdk/client-secrets-manager',
+    // test only: the Provider framework's own code (cdk.out asset) expects these from the Lambda runtime
+    '@aws-sdk/client-lambda@^3',
+    '@aws-sdk/client-sfn@^3',
     '@types/aws-lambda',
     'aws-sdk-client-mock',
     'cdk-nag@^2',

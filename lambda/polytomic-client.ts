@@ -48,6 +48,8 @@ interface PreparedRequest {
   /** names the request in messages, e.g. `GET status` */
   readonly label: string;
   readonly syncId: string;
+  /** the JSON body, if any */
+  readonly body?: string;
 }
 
 /** Polytomic's answer, for the caller to handle: its status, and its body's JSON if any. */
@@ -101,9 +103,7 @@ export class PolytomicClient {
   /** `GET /api/bulk/syncs/{id}/status`. A sync that does not exist is a permanent error. */
   async getStatus(syncId: string): Promise<SyncStatus> {
     const res = await this.request('GET', `/api/bulk/syncs/${encodeURIComponent(syncId)}/status`, 'GET status', syncId);
-    if (res.status === 404) {
-      throw new PermanentError(`bulk sync ${syncId} was not found (HTTP 404): check the id and that the key belongs to the sync's organization`);
-    }
+    if (res.status === 404) throw notFound(syncId);
     if (res.status >= 400) throw new PermanentError(`GET status of bulk sync ${syncId} was refused (HTTP ${res.status}): ${errorMessageOf(res.body)}`);
     return parseStatusResponse(res.body);
   }
@@ -121,6 +121,45 @@ export class PolytomicClient {
     return true;
   }
 
+  /**
+   * `GET /api/bulk/syncs/{id}`: whether the sync is active (runs on its schedule). A sync that
+   * does not exist is a permanent error; an answer without a boolean `active`, a transient one.
+   */
+  async getSync(syncId: string): Promise<{ readonly active: boolean }> {
+    const res = await this.request('GET', `/api/bulk/syncs/${encodeURIComponent(syncId)}`, 'GET sync', syncId);
+    if (res.status === 404) throw notFound(syncId);
+    if (res.status >= 400) throw new PermanentError(`GET of bulk sync ${syncId} was refused (HTTP ${res.status}): ${errorMessageOf(res.body)}`);
+    const data = isObject(res.body) ? res.body.data : undefined;
+    const active = isObject(data) ? data.active : undefined;
+    if (typeof active !== 'boolean') throw new TransientError(`GET sync of bulk sync ${syncId} answered without a boolean "active"`);
+    return { active };
+  }
+
+  /**
+   * `POST /api/bulk/syncs/{id}/activate` with `{"active": …}`: a sync deactivated runs no more
+   * on its schedule (and Polytomic cancels its current execution). Idempotent by nature: sent
+   * again, it changes nothing, so it needs no key. A refusal (4xx) is a permanent error.
+   */
+  async setActive(syncId: string, active: boolean): Promise<void> {
+    const label = active ? 'POST activate' : 'POST deactivate';
+    const res = await this.request('POST', `/api/bulk/syncs/${encodeURIComponent(syncId)}/activate`, label, syncId, undefined, { active });
+    if (res.status === 404) throw notFound(syncId);
+    if (res.status >= 400) throw new PermanentError(`${label} of bulk sync ${syncId} was refused (HTTP ${res.status}): ${errorMessageOf(res.body)}`);
+  }
+
+  /**
+   * `POST /api/bulk/syncs/{id}/executions`: starts one execution. `keyFor(n)` gives the
+   * `Idempotency-Key` after `n` error answers (see `IdempotencyKeys`), so a retry after a lost
+   * answer never starts a second one. `running` when one already runs (HTTP 409, answered twice).
+   */
+  async startExecution(syncId: string, keyFor: (answered: number) => string): Promise<'started' | 'running'> {
+    const res = await this.request('POST', `/api/bulk/syncs/${encodeURIComponent(syncId)}/executions`, 'POST executions', syncId, keyFor, {});
+    if (res.status === 409) return 'running';
+    if (res.status === 404) throw notFound(syncId);
+    if (res.status >= 400) throw new PermanentError(`POST executions of bulk sync ${syncId} was refused (HTTP ${res.status}): ${errorMessageOf(res.body)}`);
+    return 'started';
+  }
+
   /** Sends the request until Polytomic answers it, retrying transient failures while a retry fits. */
   private async request(
     method: 'GET' | 'POST',
@@ -128,8 +167,9 @@ export class PolytomicClient {
     label: string,
     syncId: string,
     keyFor?: (answered: number) => string,
+    body?: unknown,
   ): Promise<Answer> {
-    const request = this.prepare(method, path, label, syncId);
+    const request = this.prepare(method, path, label, syncId, body);
     const keys = keyFor ? new IdempotencyKeys(keyFor) : undefined;
     for (let attempt = 0; ; attempt++) {
       const result = await this.attempt(request, keys);
@@ -139,16 +179,17 @@ export class PolytomicClient {
   }
 
   /** The URL and the headers every attempt sends. */
-  private prepare(method: 'GET' | 'POST', path: string, label: string, syncId: string): PreparedRequest {
+  private prepare(method: 'GET' | 'POST', path: string, label: string, syncId: string, body?: unknown): PreparedRequest {
     // relative to the base URL, so an on-premises host served under a path prefix works too
     const url = new URL(path.replace(/^\/+/, ''), this.options.apiUrl.replace(/\/+$/, '') + '/');
-    const headers = {
+    const headers: Record<string, string> = {
       'Authorization': this.options.authorization,
       'X-Polytomic-Version': this.options.apiVersion,
       'Accept': 'application/json',
       'User-Agent': 'cdk-polytomic',
     };
-    return { method, url, headers, label, syncId };
+    if (body === undefined) return { method, url, headers, label, syncId };
+    return { method, url, headers: { ...headers, 'Content-Type': 'application/json' }, label, syncId, body: JSON.stringify(body) };
   }
 
   /**
@@ -165,6 +206,7 @@ export class PolytomicClient {
       const response = await fetch(request.url, {
         method: request.method,
         headers: key === undefined ? request.headers : { ...request.headers, 'Idempotency-Key': key },
+        ...request.body === undefined ? {} : { body: request.body },
         signal: this.clock.abortAfter(timeoutMs),
       });
       reply = { status: response.status, retryAfter: response.headers.get('retry-after'), text: await response.text() };
@@ -213,6 +255,14 @@ function parseAnswer(text: string, status: number, label: string): Answer | Tran
     // a proxy's page or a truncated body in place of an answer: the next attempt may be fine
     return new TransientError(`${label} answered HTTP ${status} with a body that is not JSON`);
   }
+}
+
+function notFound(syncId: string): PermanentError {
+  return new PermanentError(`bulk sync ${syncId} was not found (HTTP 404): check the id and that the key belongs to the sync's organization`);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function describeFetchError(error: unknown): string {

@@ -7,8 +7,11 @@
  * `checkProperties` checks them here, with the construct's own limits and messages.
  */
 import { PermanentError } from './errors';
-import { CancellerProperties } from './types';
-import { DEFAULTS, PropertyName, Prop, TimeoutBehavior } from '../src/shared/contract';
+import { pausedSyncsOf } from './pause-id';
+import { CancellerProperties, ConnectionProperties, ResumeProperties } from './types';
+import {
+  ConnectionWireProperties, DEFAULTS, HaltModeName, PropertyName, Prop, ResumePropertyName, TimeoutBehavior,
+} from '../src/shared/contract';
 import {
   MAX_POLL_INTERVAL_SECONDS, MAX_TIMEOUT_SECONDS, MIN_POLL_INTERVAL_SECONDS, MIN_TIMEOUT_SECONDS,
   apiUrlProblems, pollIntervalProblems, timeoutProblems,
@@ -24,16 +27,18 @@ const DEFAULT_POLL_INTERVAL_SECONDS = DEFAULTS.pollIntervalMs / SECOND_MS;
  */
 const URL_CHECK = { allowLoopbackHttp: true } as const;
 
+/** The halt modes the handler knows. */
+const HALT_MODES: readonly HaltModeName[] = ['CANCEL', 'PAUSE_AND_RESUME'];
+
 /**
  * How each property is read: one reader per property the construct writes, so a property
  * added to the contract does not compile until it is handled here. Readers are lenient and
  * never throw: what they cannot read is absent (`undefined`, or the default); the checks that
  * refuse a value, and those across properties, come after, in parseProperties.
  */
-const READERS = {
+const CONNECTION_READERS = {
   // older shapes are read leniently anyway, whatever version they say they are
   PropertiesVersion: nothing,
-  SyncIds: (value: unknown): string[] => [...new Set(parseList(value))],
   SecretArn: parseString,
   SecretField: parseString,
   // upper-cased but not checked, so that a refusal can name what was given
@@ -46,22 +51,38 @@ const READERS = {
   PollIntervalSeconds: parseNumber,
   // anything but CONTINUE fails: the safe reading of a value not understood
   OnTimeout: (value: unknown): TimeoutBehavior => (parseString(value) ?? DEFAULTS.onTimeout).toUpperCase() === 'CONTINUE' ? 'CONTINUE' : 'FAIL',
+} satisfies { readonly [K in keyof ConnectionWireProperties]: (value: unknown) => unknown };
+
+/** The canceller's readers. */
+const READERS = {
+  ...CONNECTION_READERS,
+  SyncIds: (value: unknown): string[] => [...new Set(parseList(value))],
+  // upper-cased but not checked, so that a refusal can name what was given
+  HaltMode: (value: unknown): string => (parseString(value) ?? DEFAULTS.haltMode).toUpperCase(),
   // only makes CloudFormation send an Update when a guarded resource may change
   GuardedResourcesHash: nothing,
   // only makes CloudFormation send an Update when a value a guarded resource uses changes
   GuardedReferences: nothing,
 } satisfies { readonly [K in PropertyName]: (value: unknown) => unknown };
 
-type ReaderName = keyof typeof READERS;
-/** Every property, as its reader read it. */
-type ReadProperties = { readonly [K in ReaderName]: ReturnType<typeof READERS[K]> };
+/** The resume's readers. */
+const RESUME_READERS = {
+  ...CONNECTION_READERS,
+  PauseId: parseString,
+  // lower-cased but not checked, so that a refusal can name what was given
+  RunAfterResume: (value: unknown): string | undefined => parseString(value)?.toLowerCase(),
+} satisfies { readonly [K in ResumePropertyName]: (value: unknown) => unknown };
 
-function readAll(raw: Record<string, unknown> | undefined): ReadProperties {
+type Readers = Readonly<Record<string, (value: unknown) => unknown>>;
+/** Every property, as its reader read it. */
+type ReadProperties<R extends Readers> = { readonly [K in keyof R]: ReturnType<R[K]> };
+
+function readAll<R extends Readers>(readers: R, raw: Record<string, unknown> | undefined): ReadProperties<R> {
   const props = raw ?? {};
-  const read: Partial<Record<ReaderName, unknown>> = {};
-  for (const name of Object.keys(READERS) as ReaderName[]) read[name] = READERS[name](props[name]);
+  const read: Partial<Record<keyof R, unknown>> = {};
+  for (const name of Object.keys(readers) as Array<keyof R & string>) read[name] = readers[name](props[name]);
   // each value comes from the reader of its own name
-  return read as ReadProperties;
+  return read as ReadProperties<R>;
 }
 
 /**
@@ -69,8 +90,26 @@ function readAll(raw: Record<string, unknown> | undefined): ReadProperties {
  * message per problem, worded as the construct words it. Empty when all is well.
  */
 export function checkProperties(raw: Record<string, unknown> | undefined): string[] {
+  const problems = connectionProblems(raw);
+  const haltMode = readAll(READERS, raw).HaltMode;
+  if (!isHaltMode(haltMode)) problems.push(`haltMode is "${haltMode}": CANCEL or PAUSE_AND_RESUME is expected`);
+  return problems;
+}
+
+/** checkProperties for the resume's properties. */
+export function checkResumeProperties(raw: Record<string, unknown> | undefined): string[] {
+  const problems = connectionProblems(raw);
+  const runAfterResume = readAll(RESUME_READERS, raw).RunAfterResume;
+  if (runAfterResume !== undefined && runAfterResume !== 'true' && runAfterResume !== 'false') {
+    problems.push(`runAfterResume is "${runAfterResume}": true or false is expected`);
+  }
+  return problems;
+}
+
+/** The problems of the properties both resources share. */
+function connectionProblems(raw: Record<string, unknown> | undefined): string[] {
   const props = raw ?? {};
-  const read = readAll(raw);
+  const read = readAll(CONNECTION_READERS, raw);
   const problems = apiUrlProblems(read.ApiUrl, URL_CHECK);
   const timeout = read.TimeoutSeconds;
   const interval = read.PollIntervalSeconds;
@@ -84,9 +123,35 @@ export function checkProperties(raw: Record<string, unknown> | undefined): strin
 }
 
 export function parseProperties(raw: Record<string, unknown> | undefined): CancellerProperties {
-  const read = readAll(raw);
+  const read = readAll(READERS, raw);
   const syncIds = read.SyncIds;
   if (syncIds.length === 0) throw new PermanentError(`resource property ${Prop.SyncIds} is empty: at least one bulk sync id is expected`);
+  const connection = parseConnection(raw);
+  // out of range only if the construct could not check it: onEvent refuses it outside a
+  // rollback, and a rollback only cancels, the safe reading of a mode not understood
+  const haltMode = isHaltMode(read.HaltMode) ? read.HaltMode : 'CANCEL';
+  return { syncIds, ...connection, haltMode };
+}
+
+/** The resume's properties; the syncs to activate again are those its `PauseId` names. */
+export function parseResumeProperties(raw: Record<string, unknown> | undefined): ResumeProperties {
+  const read = readAll(RESUME_READERS, raw);
+  const pauseId = read.PauseId;
+  if (!pauseId) throw new PermanentError(`resource property ${Prop.PauseId} is missing`);
+  const pausedSyncIds = pausedSyncsOf(pauseId);
+  if (!pausedSyncIds) throw new PermanentError(`resource property ${Prop.PauseId} is "${pauseId}": the physical id of a pause (polytomic-pause-…) is expected`);
+  const connection = parseConnection(raw);
+  return { ...connection, pauseId, pausedSyncIds, runAfterResume: read.RunAfterResume === undefined ? DEFAULTS.runAfterResume : read.RunAfterResume === 'true' };
+}
+
+/** The resume's PauseId as given, undefined when absent: an Update whose PauseId is unchanged calls nothing. */
+export function readPauseId(raw: Record<string, unknown> | undefined): string | undefined {
+  return readAll(RESUME_READERS, raw).PauseId;
+}
+
+/** The properties both resources share: how to reach Polytomic, and for how long. */
+function parseConnection(raw: Record<string, unknown> | undefined): ConnectionProperties {
+  const read = readAll(CONNECTION_READERS, raw);
   const secretArn = read.SecretArn;
   if (!secretArn) throw new PermanentError(`resource property ${Prop.SecretArn} is missing`);
 
@@ -109,7 +174,6 @@ export function parseProperties(raw: Record<string, unknown> | undefined): Cance
     MIN_POLL_INTERVAL_SECONDS, Math.min(MAX_POLL_INTERVAL_SECONDS, timeoutSeconds));
 
   return {
-    syncIds,
     secretArn,
     secretField: read.SecretField,
     authMode,
@@ -120,6 +184,10 @@ export function parseProperties(raw: Record<string, unknown> | undefined): Cance
     pollIntervalMs: Math.round(pollIntervalSeconds * SECOND_MS),
     onTimeout: read.OnTimeout,
   };
+}
+
+function isHaltMode(value: string): value is HaltModeName {
+  return (HALT_MODES as readonly string[]).includes(value);
 }
 
 /** The reader of a property the handler has no use for. */

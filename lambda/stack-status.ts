@@ -83,6 +83,19 @@ export function isRollbackUpdate(requestType: string, stackStatus: string): bool
   return requestType === 'Update' && isRollingBack(stackStatus);
 }
 
+/**
+ * Whether the Delete of a pause undoes it: CloudFormation deletes a pause's new physical id
+ * while it rolls back the deployment that created it (ROLLBACK_IN_PROGRESS after a failed
+ * create, UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS after a failed update, and the other
+ * rollbacks), and then the syncs it deactivated are activated again. Any other Delete (the
+ * clean-up after a successful update, a stack delete) calls nothing: activating an earlier
+ * deployment's set could wake a sync deactivated since. An unknown status is no answer: the
+ * caller reads again.
+ */
+export function isPauseUndone(stackStatus: string): boolean {
+  return isRollingBack(stackStatus) || stackStatus === 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS';
+}
+
 /** UPDATE_ROLLBACK_IN_PROGRESS, ROLLBACK_IN_PROGRESS, IMPORT_ROLLBACK_IN_PROGRESS. */
 function isRollingBack(status: string): boolean {
   return status.endsWith('ROLLBACK_IN_PROGRESS');

@@ -27,6 +27,18 @@ export interface SyncProgress {
   readonly lastError?: string;
   /** a rollback gave up on this sync after a permanent failure */
   readonly gaveUp?: boolean;
+  /**
+   * executions of this sync first seen after this watcher's first cancel of it: a schedule
+   * (such as continuous) starts it again; absent when none
+   */
+  readonly newExecutions?: number;
+}
+
+/** The executions of one sync seen since this watcher first cancelled it. */
+interface RestartMemory {
+  readonly seen: Set<string>;
+  /** executions first seen after the first cancel */
+  started: number;
 }
 
 /** What this invocation did about the current execution of one sync. */
@@ -52,6 +64,7 @@ export const MAX_ERROR_BYTES = 200;
 export class SyncWatcher {
   private readonly cancels = new Map<string, CancelMemory>();
   private readonly lastSeen = new Map<string, SyncProgress>();
+  private readonly restarts = new Map<string, RestartMemory>();
 
   constructor(
     private readonly client: PolytomicClient,
@@ -105,7 +118,8 @@ export class SyncWatcher {
       log.warn('poll failed, will try again', { reason: failure.message });
       progress = { syncId, done: false, status: previous?.status ?? 'unknown', executionId: previous?.executionId, lastError: failure.message };
     }
-    const shown = this.shown(progress);
+    const restarts = this.restarts.get(syncId)?.started ?? 0;
+    const shown = this.shown(restarts > 0 ? { ...progress, newExecutions: restarts } : progress);
     this.lastSeen.set(syncId, shown);
     return shown;
   }
@@ -124,8 +138,20 @@ export class SyncWatcher {
     };
   }
 
+  /** Counts the executions that appear after the first cancel of `syncId` (none before it). */
+  private noteExecutions(syncId: string, ...executionIds: Array<string | undefined>): void {
+    const memory = this.restarts.get(syncId);
+    if (!memory) return;
+    for (const id of executionIds) {
+      if (id === undefined || id === '' || memory.seen.has(id)) continue;
+      memory.seen.add(id);
+      memory.started++;
+    }
+  }
+
   private async step(syncId: string, log: Logger): Promise<SyncProgress> {
     const { current, last } = await this.client.getStatus(syncId);
+    this.noteExecutions(syncId, current?.id, last?.id);
     if (!current || TERMINAL_STATUSES.has(current.status)) {
       const finished = current ?? last;
       const status = finished?.status ?? 'none';
@@ -167,6 +193,8 @@ export class SyncWatcher {
       log.warn('cancel failed, will try again', { reason: failure.message, executionId: current.id });
       return { syncId, done: false, status: current.status, executionId: current.id, lastError: failure.message };
     }
+    // from the first cancel on, an execution not seen before was started again
+    if (!this.restarts.has(syncId)) this.restarts.set(syncId, { seen: new Set([current.id, last?.id ?? '']), started: 0 });
     if (answer === true) {
       log.info('cancel requested', { status: current.status, executionId: current.id, attempt: memory.sent });
     } else {

@@ -3,11 +3,10 @@
  * treats as final. The contract with the construct (property names and wire types, defaults,
  * the state onEvent hands to isComplete) is src/shared/contract.ts.
  */
-import { AuthMode, TimeoutBehavior } from '../src/shared/contract';
+import { AuthMode, HaltModeName, TimeoutBehavior } from '../src/shared/contract';
 
-/** The resource properties after lenient parsing, with defaults applied. */
-export interface CancellerProperties {
-  readonly syncIds: string[];
+/** How the handler reaches Polytomic, and how long it tries: the same for the canceller and the resume. */
+export interface ConnectionProperties {
   readonly secretArn: string;
   readonly secretField?: string;
   readonly authMode: AuthMode;
@@ -17,6 +16,22 @@ export interface CancellerProperties {
   readonly timeoutMs: number;
   readonly pollIntervalMs: number;
   readonly onTimeout: TimeoutBehavior;
+}
+
+/** The canceller's resource properties (the pause, in PAUSE_AND_RESUME) after lenient parsing, with defaults applied. */
+export interface CancellerProperties extends ConnectionProperties {
+  readonly syncIds: string[];
+  readonly haltMode: HaltModeName;
+}
+
+/** The resume's resource properties after lenient parsing. */
+export interface ResumeProperties extends ConnectionProperties {
+  /** the pause's physical id */
+  readonly pauseId: string;
+  /** the syncs the pause deactivated, as its physical id names them */
+  readonly pausedSyncIds: string[];
+  /** start one execution of each sync activated again */
+  readonly runAfterResume: boolean;
 }
 
 /** Execution statuses after which nothing of that execution runs any more. */

@@ -1,4 +1,4 @@
-import { Annotations, CustomResource, Duration, Lazy, Token } from 'aws-cdk-lib';
+import { Annotations, CustomResource, Duration, Lazy, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -7,7 +7,10 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, IConstruct } from 'constructs';
 import { guardedDefinition } from './guarded-resources';
 import { CancellerProvider } from './provider';
-import { Attribute, CancellerWireProperties, PROPERTIES_VERSION } from './shared/contract';
+import {
+  Attribute, CANCELLER_RESOURCE_TYPE, CancellerWireProperties, ConnectionWireProperties, PROPERTIES_VERSION, RESUME_RESOURCE_TYPE,
+  ResumeWireProperties,
+} from './shared/contract';
 import { MAX_TIMEOUT_MS, SECOND_MS, serviceTimeoutSeconds } from './shared/time-budget';
 import { CheckedSettings, checkedSettings, secondsOf } from './validation';
 
@@ -31,6 +34,21 @@ export enum TimeoutAction {
    * attribute set to `true`. The guarded resources then change while a sync may run.
    */
   CONTINUE = 'CONTINUE',
+}
+
+/** What the canceller does to the syncs before the guarded constructs change. */
+export enum HaltMode {
+  /**
+   * Cancel the running executions and wait until each is terminal. A schedule may start a
+   * sync again while the guarded constructs change (a `continuous` sync restarts at once).
+   */
+  CANCEL = 'CANCEL',
+  /**
+   * Deactivate the syncs that are active (which also cancels what runs) and wait until each
+   * execution is terminal; once every guarded construct is deployed, activate exactly those
+   * syncs again. No schedule starts them in between. A rollback activates them again too.
+   */
+  PAUSE_AND_RESUME = 'PAUSE_AND_RESUME',
 }
 
 /** Properties of a {@link PolytomicBulkSyncCanceller}. */
@@ -101,6 +119,22 @@ export interface PolytomicBulkSyncCancellerProps {
   readonly timeoutAction?: TimeoutAction;
 
   /**
+   * Whether to cancel what runs, or to pause the syncs for the deployment and resume them
+   * after the guarded constructs (see the README's "Halt window").
+   *
+   * @default HaltMode.CANCEL
+   */
+  readonly haltMode?: HaltMode;
+
+  /**
+   * With `HaltMode.PAUSE_AND_RESUME`: start one execution of each sync once it is activated
+   * again, instead of waiting for its schedule.
+   *
+   * @default false
+   */
+  readonly runAfterResume?: boolean;
+
+  /**
    * How often the status of each sync is read while waiting. Between 1 second and
    * 2 minutes, and not longer than `timeout`.
    *
@@ -109,7 +143,7 @@ export interface PolytomicBulkSyncCancellerProps {
   readonly pollInterval?: Duration;
 
   /**
-   * The VPC to run the function that calls Polytomic in. It needs a route to the Polytomic
+   * The VPC to run the handler functions in (both call Polytomic). They need a route to the Polytomic
    * API (a NAT gateway for Polytomic's cloud) and to the Secrets Manager and CloudFormation
    * APIs (NAT or VPC endpoints).
    *
@@ -172,14 +206,23 @@ export interface PolytomicBulkSyncCancellerProps {
  * canceller of a stack.
  */
 export class PolytomicBulkSyncCanceller extends Construct {
-  /** The CloudFormation resource type of the custom resource. */
-  static readonly RESOURCE_TYPE = 'Custom::PolytomicBulkSyncCanceller';
+  /** The CloudFormation resource type of the custom resource (the pause, with `HaltMode.PAUSE_AND_RESUME`). */
+  static readonly RESOURCE_TYPE = CANCELLER_RESOURCE_TYPE;
+
+  /** The CloudFormation resource type of the resume, with `HaltMode.PAUSE_AND_RESUME`. */
+  static readonly RESUME_RESOURCE_TYPE = RESUME_RESOURCE_TYPE;
 
   /** The bulk syncs this canceller stops. */
   readonly syncIds: string[];
 
-  /** The custom resource. */
+  /** The custom resource (the pause, with `HaltMode.PAUSE_AND_RESUME`). */
   readonly resource: CustomResource;
+
+  /**
+   * With `HaltMode.PAUSE_AND_RESUME`, the custom resource that activates the paused syncs
+   * again once every guarded construct is deployed; otherwise undefined.
+   */
+  readonly resume?: CustomResource;
 
   /**
    * The function that reads the secret, cancels the syncs and polls them (the Provider
@@ -189,7 +232,9 @@ export class PolytomicBulkSyncCanceller extends Construct {
 
   /**
    * The function that checks a request and fixes its deadline (the Provider framework's
-   * onEvent handler). Shared by the cancellers of a stack; it calls only CloudFormation.
+   * onEvent handler). Shared by the cancellers of a stack. In CANCEL mode it calls only
+   * CloudFormation; a pause (`HaltMode.PAUSE_AND_RESUME`) also reads the key and which syncs
+   * are active, so it runs in `vpc` too.
    */
   readonly onEventHandler: lambda.IFunction;
 
@@ -231,6 +276,7 @@ export class PolytomicBulkSyncCanceller extends Construct {
     this.resource = this.createResource(settings, props.secret);
     this.summary = this.resource.getAttString(Attribute.Summary);
     this.timedOut = this.resource.getAttString(Attribute.TimedOut);
+    if (settings.haltMode === HaltMode.PAUSE_AND_RESUME) this.resume = this.createResume(settings, props.secret);
 
     this.executeBefore(...props.executeBefore ?? []);
     this.executeAfter(...props.executeAfter ?? []);
@@ -240,7 +286,8 @@ export class PolytomicBulkSyncCanceller extends Construct {
    * Makes `scopes` wait for this canceller: they are deployed only after every sync is
    * terminal. A change to any resource inside them also changes the canceller, so each
    * deployment that touches them cancels the syncs first. Scopes in other stacks become a
-   * dependency between the stacks.
+   * dependency between the stacks (not with `HaltMode.PAUSE_AND_RESUME`, whose resume must
+   * follow them in the same stack).
    */
   executeBefore(...scopes: Construct[]): void {
     for (const scope of scopes) {
@@ -251,7 +298,12 @@ export class PolytomicBulkSyncCanceller extends Construct {
       if ([...this.prerequisites, ...this.provider.dependencies].some((p) => overlaps(p, scope))) {
         throw new Error(`executeBefore(${scope.node.path}): the canceller ${this.node.path} depends on it (executeAfter, or the vpc, security groups, log group or a secret of the cancellers of this stack), so it cannot also wait for the canceller`);
       }
-      scope.node.addDependency(this);
+      // on the pause alone: the resume, also inside this construct, waits for the scope
+      if (this.resume && Stack.of(scope) !== Stack.of(this)) {
+        throw new Error(`executeBefore(${scope.node.path}): with HaltMode.PAUSE_AND_RESUME the guarded constructs must be in the canceller's stack ${Stack.of(this).stackName}: the resume after them would make the two stacks depend on each other`);
+      }
+      scope.node.addDependency(this.resource);
+      this.resume?.node.addDependency(scope);
       this.guardedScopes.push(scope);
       this.provider.guardedScopes.push(scope);
     }
@@ -285,8 +337,7 @@ export class PolytomicBulkSyncCanceller extends Construct {
    * `kms:Decrypt` on its key through Secrets Manager only.
    */
   private grantSecretRead(secret: secretsmanager.ISecret): void {
-    const grantee = this.provider.isCompleteHandler;
-    // the shared handler's role will depend on this secret and key: no canceller may guard them
+    // the shared handlers' roles will depend on this secret and key: no canceller may guard them
     for (const used of [secret, secret.encryptionKey]) {
       if (!used) continue;
       const guard = this.provider.guardedScopes.find((g) => overlaps(g, used));
@@ -295,6 +346,11 @@ export class PolytomicBulkSyncCanceller extends Construct {
       }
       this.provider.dependencies.push(used);
     }
+    // onEvent reads the key too, to learn which syncs a pause deactivates
+    for (const grantee of [this.provider.isCompleteHandler, this.provider.onEventHandler]) this.grantSecretReadTo(secret, grantee);
+  }
+
+  private grantSecretReadTo(secret: secretsmanager.ISecret, grantee: lambda.Function): void {
     // An ARN without the 6-character suffix Secrets Manager appends (a secret imported by
     // name) only matches with the wildcard.
     grantee.addToRolePolicy(new iam.PolicyStatement({
@@ -315,21 +371,10 @@ export class PolytomicBulkSyncCanceller extends Construct {
 
   /** The custom resource, with the properties the handler reads (see `shared/contract`). */
   private createResource(settings: CheckedSettings, secret: secretsmanager.ISecret): CustomResource {
-    const { timeout, pollInterval } = settings;
-    const timeoutSeconds = secondsOf('timeout', timeout);
-    const pollIntervalSeconds = secondsOf('pollInterval', pollInterval);
     const properties: CancellerWireProperties = {
-      PropertiesVersion: PROPERTIES_VERSION,
+      ...connectionProperties(settings, secret),
       SyncIds: this.syncIds,
-      SecretArn: secret.secretFullArn ?? secret.secretArn,
-      SecretField: settings.secretField,
-      AuthMode: settings.authMode,
-      OrganizationId: settings.organizationId,
-      ApiUrl: settings.apiUrl,
-      ApiVersion: settings.apiVersion,
-      TimeoutSeconds: Token.isUnresolved(timeoutSeconds) ? Token.asString(timeoutSeconds) : String(timeoutSeconds),
-      PollIntervalSeconds: Token.isUnresolved(pollIntervalSeconds) ? Token.asString(pollIntervalSeconds) : String(pollIntervalSeconds),
-      OnTimeout: settings.timeoutAction,
+      HaltMode: settings.haltMode,
       // Change whenever a guarded construct may change, so the cancel runs again before it.
       // Uncached: computed while the template is written, after every aspect has run.
       GuardedResourcesHash: Lazy.uncachedString({ produce: () => this.guarded().hash }),
@@ -338,10 +383,7 @@ export class PolytomicBulkSyncCanceller extends Construct {
     const resource = new CustomResource(this, 'Resource', {
       serviceToken: this.provider.serviceToken,
       resourceType: PolytomicBulkSyncCanceller.RESOURCE_TYPE,
-      // CloudFormation stops waiting a little after the handler's own deadline: the handler
-      // always answers first, with a message that says what it was waiting for. A timeout
-      // from a token is checked (and bounded) by the handler: the longest one bounds the wait.
-      serviceTimeout: Duration.seconds(serviceTimeoutSeconds(timeout.isUnresolved() ? MAX_TIMEOUT_MS : timeoutSeconds * SECOND_MS)),
+      serviceTimeout: serviceTimeoutOf(settings, settings.haltMode === HaltMode.PAUSE_AND_RESUME),
       properties: { ...properties },
     });
     // the roles' permissions must exist before the handlers run
@@ -356,9 +398,59 @@ export class PolytomicBulkSyncCanceller extends Construct {
     return resource;
   }
 
+  /**
+   * The resume: after every guarded construct (see `executeBefore`), it activates again the
+   * syncs the pause deactivated. `PauseId` is the pause's physical id, which names them and
+   * changes with every pause: the resume runs exactly when a pause ran.
+   */
+  private createResume(settings: CheckedSettings, secret: secretsmanager.ISecret): CustomResource {
+    const properties: ResumeWireProperties = {
+      ...connectionProperties(settings, secret),
+      PauseId: this.resource.ref,
+      RunAfterResume: String(settings.runAfterResume),
+    };
+    const resume = new CustomResource(this, 'Resume', {
+      serviceToken: this.provider.serviceToken,
+      resourceType: RESUME_RESOURCE_TYPE,
+      serviceTimeout: serviceTimeoutOf(settings, false),
+      properties: { ...properties },
+    });
+    resume.node.addDependency(this.provider.isCompleteHandler, this.provider.onEventHandler);
+    return resume;
+  }
+
   private guarded() {
     return guardedDefinition(this, this.guardedScopes, PolytomicBulkSyncCanceller.RESOURCE_TYPE);
   }
+}
+
+/** How the handler reaches Polytomic and how long it waits: the same for the pause and the resume. */
+function connectionProperties(settings: CheckedSettings, secret: secretsmanager.ISecret): ConnectionWireProperties {
+  const timeoutSeconds = secondsOf('timeout', settings.timeout);
+  const pollIntervalSeconds = secondsOf('pollInterval', settings.pollInterval);
+  return {
+    PropertiesVersion: PROPERTIES_VERSION,
+    SecretArn: secret.secretFullArn ?? secret.secretArn,
+    SecretField: settings.secretField,
+    AuthMode: settings.authMode,
+    OrganizationId: settings.organizationId,
+    ApiUrl: settings.apiUrl,
+    ApiVersion: settings.apiVersion,
+    TimeoutSeconds: Token.isUnresolved(timeoutSeconds) ? Token.asString(timeoutSeconds) : String(timeoutSeconds),
+    PollIntervalSeconds: Token.isUnresolved(pollIntervalSeconds) ? Token.asString(pollIntervalSeconds) : String(pollIntervalSeconds),
+    OnTimeout: settings.timeoutAction,
+  };
+}
+
+/**
+ * CloudFormation stops waiting a little after the handler's own deadline: the handler always
+ * answers first, with a message that says what it was waiting for. A timeout from a token is
+ * checked (and bounded) by the handler: the longest one allowed bounds the wait. A pause also
+ * has its compensation window (activating its syncs again when it fails).
+ */
+function serviceTimeoutOf(settings: CheckedSettings, pausing: boolean): Duration {
+  const timeoutMs = settings.timeout.isUnresolved() ? MAX_TIMEOUT_MS : secondsOf('timeout', settings.timeout) * SECOND_MS;
+  return Duration.seconds(serviceTimeoutSeconds(timeoutMs, pausing));
 }
 
 /** One construct is, contains or lies inside the other. */

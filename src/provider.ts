@@ -100,11 +100,14 @@ export class CancellerProvider extends Construct {
       },
     };
 
+    // Both functions run in the user's network: with HaltMode.PAUSE_AND_RESUME onEvent reads
+    // which syncs are active, so it reaches Polytomic and Secrets Manager too.
+    const network = { vpc: config.vpc, vpcSubnets: config.vpcSubnets, securityGroups: config.securityGroups };
     this.onEventHandler = new lambda.Function(this, 'OnEvent', {
       ...common,
-      description: 'cdk-polytomic: validates a PolytomicBulkSyncCanceller request and fixes its deadline',
+      ...network,
+      description: 'cdk-polytomic: checks a request, fixes its deadline, and reads which syncs a pause deactivates',
       handler: handlerSetting('onEvent'),
-      // makes no call to Polytomic, so it needs no network of the user's
       timeout: Duration.millis(ON_EVENT_TIMEOUT_MS),
     });
     // An Update learns from its stack's status whether it is a rollback (which must not fail);
@@ -117,9 +120,7 @@ export class CancellerProvider extends Construct {
       description: 'cdk-polytomic: cancels Polytomic bulk syncs and polls until each is terminal',
       handler: handlerSetting('isComplete'),
       timeout: Duration.millis(IS_COMPLETE_TIMEOUT_MS),
-      vpc: config.vpc,
-      vpcSubnets: config.vpcSubnets,
-      securityGroups: config.securityGroups,
+      ...network,
     });
     this.isCompleteHandler.addToRolePolicy(describeOwnStack);
 

@@ -1,10 +1,17 @@
 import { Duration, Token } from 'aws-cdk-lib';
-import type { PolytomicAuthMode, PolytomicBulkSyncCancellerProps, TimeoutAction } from './polytomic-bulk-sync-canceller';
-import { DEFAULTS } from './shared/contract';
+import type { HaltMode, PolytomicAuthMode, PolytomicBulkSyncCancellerProps, TimeoutAction } from './polytomic-bulk-sync-canceller';
+import { AuthMode, DEFAULTS, HaltModeName, TimeoutBehavior } from './shared/contract';
 import {
   MAX_POLL_INTERVAL_SECONDS, MAX_SYNCS, MAX_TIMEOUT_SECONDS, MIN_POLL_INTERVAL_SECONDS, MIN_TIMEOUT_SECONDS,
   apiUrlProblems, pollIntervalProblems, timeoutProblems,
 } from './shared/limits';
+
+/** `true` when the enum `E` holds exactly the values of the contract's union `C`; a compile error otherwise. */
+type SameValues<E extends string, C extends string> = [E] extends [C] ? ([C] extends [E] ? true : never) : never;
+// the public enums and the wire contract name the same values, so the defaults below may be cast
+const ENUMS_MATCH_CONTRACT: [SameValues<`${PolytomicAuthMode}`, AuthMode>, SameValues<`${TimeoutAction}`, TimeoutBehavior>, SameValues<`${HaltMode}`, HaltModeName>]
+  = [true, true, true];
+void ENUMS_MATCH_CONTRACT;
 
 /** The props of a canceller with the defaults applied, once every check has passed. */
 export interface CheckedSettings {
@@ -16,6 +23,8 @@ export interface CheckedSettings {
   readonly timeout: Duration;
   readonly pollInterval: Duration;
   readonly timeoutAction: TimeoutAction;
+  readonly haltMode: HaltMode;
+  readonly runAfterResume: boolean;
 }
 
 /**
@@ -34,6 +43,8 @@ export function checkedSettings(path: string, props: PolytomicBulkSyncCancellerP
     timeout: props.timeout ?? Duration.millis(DEFAULTS.timeoutMs),
     pollInterval: props.pollInterval ?? Duration.millis(DEFAULTS.pollIntervalMs),
     timeoutAction: props.timeoutAction ?? DEFAULTS.onTimeout as TimeoutAction,
+    haltMode: props.haltMode ?? DEFAULTS.haltMode as HaltMode,
+    runAfterResume: props.runAfterResume ?? DEFAULTS.runAfterResume,
   };
   const errors = [
     ...syncIdErrors(props.syncIds),
@@ -45,6 +56,9 @@ export function checkedSettings(path: string, props: PolytomicBulkSyncCancellerP
   ];
   if (!props.vpc && (props.vpcSubnets || props.securityGroups)) {
     errors.push('vpcSubnets and securityGroups need vpc: give the VPC too');
+  }
+  if (props.runAfterResume !== undefined && settings.haltMode !== 'PAUSE_AND_RESUME') {
+    errors.push('runAfterResume applies to HaltMode.PAUSE_AND_RESUME: set haltMode too, or leave runAfterResume out');
   }
   if (props.logGroup && props.logRetention !== undefined) {
     errors.push('logRetention applies to the log group the construct creates: give it either logGroup or logRetention');

@@ -16,18 +16,19 @@ import { DEFAULT_POLL_INTERVAL_MS, DEFAULT_TIMEOUT_MS } from './time-budget';
 
 export type AuthMode = 'API_KEY' | 'DEPLOYMENT_KEY';
 export type TimeoutBehavior = 'FAIL' | 'CONTINUE';
+/** CANCEL: cancel what runs. PAUSE_AND_RESUME: deactivate the active syncs too, and activate them after. */
+export type HaltModeName = 'CANCEL' | 'PAUSE_AND_RESUME';
+
+/** The custom resource types, on which the handler routes. */
+export const CANCELLER_RESOURCE_TYPE = 'Custom::PolytomicBulkSyncCanceller';
+export const RESUME_RESOURCE_TYPE = 'Custom::PolytomicBulkSyncResume';
 
 /** The version of the property shape; the handler reads older shapes leniently. */
 export const PROPERTIES_VERSION = '1';
 
-/**
- * The custom resource's properties, as the construct writes them. Every key is required
- * (a value may be `undefined`, which CloudFormation omits) so that the construct cannot
- * forget one. At deploy time every value arrives as a string (or a list of strings).
- */
-export interface CancellerWireProperties {
+/** How the handler reaches Polytomic: the same for both resource types. */
+export interface ConnectionWireProperties {
   readonly PropertiesVersion: string;
-  readonly SyncIds: string[];
   readonly SecretArn: string;
   readonly SecretField: string | undefined;
   readonly AuthMode: AuthMode;
@@ -39,16 +40,37 @@ export interface CancellerWireProperties {
   /** seconds, as a string */
   readonly PollIntervalSeconds: string;
   readonly OnTimeout: TimeoutBehavior;
+}
+
+/**
+ * The canceller's properties (the pause, in PAUSE_AND_RESUME), as the construct writes them.
+ * Every key is required (a value may be `undefined`, which CloudFormation omits) so that the
+ * construct cannot forget one. At deploy time every value arrives as a string (or a list).
+ */
+export interface CancellerWireProperties extends ConnectionWireProperties {
+  readonly SyncIds: string[];
+  readonly HaltMode: HaltModeName;
   /** changes whenever a guarded resource may change, so CloudFormation sends an Update */
   readonly GuardedResourcesHash: string;
   /** the deploy-time values guarded resources use (parameters, imports), for the same reason */
   readonly GuardedReferences: unknown;
 }
 
+/**
+ * The resume's properties. `PauseId` is the pause's physical id (`Ref`), which names the syncs
+ * it deactivated and changes with every pause: the resume is updated exactly when a pause ran.
+ */
+export interface ResumeWireProperties extends ConnectionWireProperties {
+  readonly PauseId: string;
+  /** 'true' to start one execution of each sync activated again */
+  readonly RunAfterResume: string;
+}
+
 export type PropertyName = keyof CancellerWireProperties;
+export type ResumePropertyName = keyof ResumeWireProperties;
 
 /** Each property's name, for messages and lookups. */
-export const Prop: { readonly [K in PropertyName]: K } = {
+export const Prop: { readonly [K in PropertyName | ResumePropertyName]: K } = {
   PropertiesVersion: 'PropertiesVersion',
   SyncIds: 'SyncIds',
   SecretArn: 'SecretArn',
@@ -60,8 +82,11 @@ export const Prop: { readonly [K in PropertyName]: K } = {
   TimeoutSeconds: 'TimeoutSeconds',
   PollIntervalSeconds: 'PollIntervalSeconds',
   OnTimeout: 'OnTimeout',
+  HaltMode: 'HaltMode',
   GuardedResourcesHash: 'GuardedResourcesHash',
   GuardedReferences: 'GuardedReferences',
+  PauseId: 'PauseId',
+  RunAfterResume: 'RunAfterResume',
 };
 
 /**
@@ -75,6 +100,8 @@ export const DEFAULTS = {
   timeoutMs: DEFAULT_TIMEOUT_MS,
   pollIntervalMs: DEFAULT_POLL_INTERVAL_MS,
   onTimeout: 'FAIL',
+  haltMode: 'CANCEL',
+  runAfterResume: false,
 } as const satisfies {
   readonly authMode: AuthMode;
   readonly apiUrl: string;
@@ -82,6 +109,8 @@ export const DEFAULTS = {
   readonly timeoutMs: number;
   readonly pollIntervalMs: number;
   readonly onTimeout: TimeoutBehavior;
+  readonly haltMode: HaltModeName;
+  readonly runAfterResume: boolean;
 };
 
 /** The bundled handler's file name in the asset (`index.js`) and the functions it exports. */
@@ -95,8 +124,8 @@ export function handlerSetting(entry: EntryPoint): string {
 }
 
 /**
- * The custom resource's attributes besides one per sync (named by the sync id, holding its
- * final status).
+ * The canceller's attributes besides one per sync (named by the sync id, holding its final
+ * status).
  */
 export interface CancellerAttributes {
   /** a summary of the outcome, such as `1 canceled, 2 completed` */
@@ -105,11 +134,22 @@ export interface CancellerAttributes {
   readonly TimedOut: string;
 }
 
-export type AttributeName = keyof CancellerAttributes;
+/** The resume's attributes. */
+export interface ResumeAttributes {
+  /** the syncs activated again, comma-separated */
+  readonly Resumed: string;
+  /** the syncs still inactive when the resume gave up (OnTimeout CONTINUE), comma-separated; empty when none */
+  readonly StillPaused: string;
+  readonly Summary: string;
+}
+
+export type AttributeName = keyof CancellerAttributes | keyof ResumeAttributes;
 
 export const Attribute: { readonly [K in AttributeName]: K } = {
   Summary: 'Summary',
   TimedOut: 'TimedOut',
+  Resumed: 'Resumed',
+  StillPaused: 'StillPaused',
 };
 
 /** Where onEvent's state travels in the framework's event, from onEvent to each isComplete. */
@@ -129,4 +169,25 @@ export interface CancellerState {
    * written by older versions. The request is abandoned once the stack leaves it.
    */
   readonly stackStatus?: string;
+  /** Set when isComplete has nothing to do (the rollback Update of a pause): why. */
+  readonly nothingToDo?: string;
+  /**
+   * Epoch ms until which isComplete only waits, calling nobody: the Delete of a pause whose
+   * Create CloudFormation gave up on keeps the provider alive while the abandoned run undoes
+   * its pause.
+   */
+  readonly holdUntil?: number;
+  /**
+   * PAUSE_AND_RESUME: what this request does to the syncs' activation. `deactivate`: the pause
+   * deactivates `syncIds` (the active ones among those it halts), then waits as a canceller
+   * does. `activate`: the resume, or a pause undone by a rollback, activates `syncIds` again
+   * (and with `start`, starts one execution of each). Absent: cancel only.
+   */
+  readonly activation?: {
+    readonly action: 'deactivate' | 'activate';
+    readonly syncIds: readonly string[];
+    readonly start?: boolean;
+    /** activate only once the stack status, unreadable in onEvent, shows the pause undone */
+    readonly ifUndone?: boolean;
+  };
 }

@@ -9,7 +9,7 @@
  * Plain constants and functions over numbers and strings only: esbuild bundles this file into
  * the handler and jsii compiles it with the construct, so it imports nothing but the time budget.
  */
-import { DAY_MS, HOUR_MS, MAX_POLL_INTERVAL_MS, MAX_TIMEOUT_MS, MIN_POLL_INTERVAL_MS, MIN_TIMEOUT_MS, MINUTE_MS, SECOND_MS } from './time-budget';
+import { DAY_MS, HOUR_MS, MAX_POLL_INTERVAL_MS, MAX_SYNCS_PER_CANCELLER, MAX_TIMEOUT_MS, MIN_POLL_INTERVAL_MS, MIN_TIMEOUT_MS, MINUTE_MS, SECOND_MS } from './time-budget';
 
 /** The limits in seconds, the unit of the messages and of the resource properties. */
 export const MAX_TIMEOUT_SECONDS = MAX_TIMEOUT_MS / SECOND_MS;
@@ -17,7 +17,7 @@ export const MIN_TIMEOUT_SECONDS = MIN_TIMEOUT_MS / SECOND_MS;
 export const MIN_POLL_INTERVAL_SECONDS = MIN_POLL_INTERVAL_MS / SECOND_MS;
 export const MAX_POLL_INTERVAL_SECONDS = MAX_POLL_INTERVAL_MS / SECOND_MS;
 /** keeps the custom resource's response well under CloudFormation's 4 KB */
-export const MAX_SYNCS = 25;
+export const MAX_SYNCS = MAX_SYNCS_PER_CANCELLER;
 
 const UNITS: ReadonlyArray<readonly [number, string]> = [[DAY_MS, 'day'], [HOUR_MS, 'hour'], [MINUTE_MS, 'minute'], [SECOND_MS, 'second']];
 

@@ -29,7 +29,7 @@ export const DAY_MS = 24 * HOUR_MS;
 /** CloudFormation waits at most this long for a custom resource (the largest ServiceTimeout). */
 export const CLOUDFORMATION_MAX_WAIT_MS = HOUR_MS;
 export const MIN_TIMEOUT_MS = MINUTE_MS;
-/** The longest timeout that leaves room for SERVICE_TIMEOUT_MARGIN_MS within CloudFormation's hour. */
+/** The longest timeout that leaves room for SERVICE_TIMEOUT_MARGIN_MS and a pause's COMPENSATION_WINDOW_MS within CloudFormation's hour. */
 export const MAX_TIMEOUT_MS = 55 * MINUTE_MS;
 export const DEFAULT_TIMEOUT_MS = 30 * MINUTE_MS;
 export const MIN_POLL_INTERVAL_MS = SECOND_MS;
@@ -45,8 +45,11 @@ export const DEFAULT_POLL_INTERVAL_MS = 15 * SECOND_MS;
 export const FRAMEWORK_QUERY_INTERVAL_MS = 10 * SECOND_MS;
 /** The framework's own give-up time: an hour, like CloudFormation's, so the handler's deadline comes first. */
 export const FRAMEWORK_TOTAL_TIMEOUT_MS = CLOUDFORMATION_MAX_WAIT_MS;
-/** onEvent only reads the stack status and fixes the deadline. */
-export const ON_EVENT_TIMEOUT_MS = MINUTE_MS;
+/**
+ * onEvent reads the stack status and fixes the deadline; with PAUSE_AND_RESUME it also reads
+ * the key and which syncs are active (see ON_EVENT_WORK_MAX_MS).
+ */
+export const ON_EVENT_TIMEOUT_MS = 3 * MINUTE_MS;
 /** Long enough for a key read and several rounds of polls; short enough that a lost invocation costs little. */
 export const IS_COMPLETE_TIMEOUT_MS = 5 * MINUTE_MS;
 /**
@@ -90,6 +93,12 @@ export const IAM_PROPAGATION_MS = MINUTE_MS;
 export const RECHECK_MAX_AGE_MS = 5 * SECOND_MS;
 /** During a rollback the canceller tries for at most this long (or its timeout, if shorter). */
 export const ROLLBACK_MAX_WAIT_MS = 5 * MINUTE_MS;
+/**
+ * After a pause's wait ends unsuccessfully (its deadline, the stack rolling back without it),
+ * activating the syncs it paused again is tried for this long, over as many invocations as it
+ * takes; its ServiceTimeout includes it.
+ */
+export const COMPENSATION_WINDOW_MS = 2 * MINUTE_MS;
 
 // ---------------------------------------------------------------------------------------
 // Derived: one isComplete invocation, and CloudFormation's timeout
@@ -122,9 +131,36 @@ export const ANSWER_AFTER_DEADLINE_MAX_MS = FRAMEWORK_QUERY_INTERVAL_MS + ROUND_
 /** CloudFormation's own timeout is set this far past the handler's deadline. */
 export const SERVICE_TIMEOUT_MARGIN_MS = ANSWER_AFTER_DEADLINE_MAX_MS;
 
-/** The custom resource's ServiceTimeout for a canceller with `timeoutMs`, in whole seconds. */
-export function serviceTimeoutSeconds(timeoutMs: number): number {
-  return Math.ceil((timeoutMs + SERVICE_TIMEOUT_MARGIN_MS) / SECOND_MS);
+/**
+ * How long the Delete of a pause whose Create CloudFormation gave up on holds the provider:
+ * the abandoned run notices within a status read's age and the framework's interval, then
+ * undoes its pause within the compensation window.
+ */
+export const ABANDONED_PAUSE_HOLD_MS = STATUS_MAX_AGE_MS + FRAMEWORK_QUERY_INTERVAL_MS + ROUND_RESERVE_MS + COMPENSATION_WINDOW_MS;
+
+/** A Delete that must know whether it undoes a pause keeps reading the stack status this long in one invocation. */
+export const UNDONE_STATUS_READ_MS = MINUTE_MS;
+
+/** Requests to Polytomic that run at the same time (one per sync). */
+export const CONCURRENT_REQUESTS = 4;
+/** The most syncs one canceller halts (the response must stay under CloudFormation's 4 KB). */
+export const MAX_SYNCS_PER_CANCELLER = 25;
+/**
+ * The longest onEvent works: the status read, the key read, and one read of every sync's
+ * activation (4 at a time), each request taking its whole timeout.
+ */
+export const ON_EVENT_WORK_MAX_MS = ON_EVENT_STATUS_READ_BUDGET_MS + SECRET_READ_TIMEOUT_MS
+  + Math.ceil(MAX_SYNCS_PER_CANCELLER / CONCURRENT_REQUESTS) * REQUEST_TIMEOUT_MS;
+
+/**
+ * The custom resource's ServiceTimeout for a canceller with `timeoutMs`, in whole seconds; a
+ * pause (`pausing`) adds its compensation window.
+ */
+export function serviceTimeoutSeconds(timeoutMs: number, pausing = false): number {
+  if (!pausing) return Math.ceil((timeoutMs + SERVICE_TIMEOUT_MARGIN_MS) / SECOND_MS);
+  // a pause's Delete may hold for an abandoned Create (ABANDONED_PAUSE_HOLD_MS): it answers in time too
+  const holdingDelete = ON_EVENT_STATUS_READ_BUDGET_MS + ABANDONED_PAUSE_HOLD_MS + ANSWER_RESERVE_MS + FRAMEWORK_OVERHEAD_MS;
+  return Math.ceil(Math.max(timeoutMs + COMPENSATION_WINDOW_MS + SERVICE_TIMEOUT_MARGIN_MS, holdingDelete) / SECOND_MS);
 }
 
 /** The time points of one isComplete invocation, from its Lambda deadline and the wait's deadline. */

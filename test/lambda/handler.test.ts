@@ -8,6 +8,7 @@ import { API_KEY, DEPLOYMENT_KEY, ORG_ID, capturedOutput, worldPerTest } from '.
 import { abandonedScenarios } from './scenarios/abandoned';
 import { credentialScenarios } from './scenarios/credentials';
 import { faultScenarios } from './scenarios/faults';
+import { haltScenarios } from './scenarios/halt';
 import { lifecycleScenarios } from './scenarios/lifecycle';
 import { rollbackScenarios } from './scenarios/rollback';
 import { timingScenarios } from './scenarios/timing';
@@ -20,6 +21,7 @@ credentialScenarios(world);
 rollbackScenarios(world);
 timingScenarios(world);
 abandonedScenarios(world);
+haltScenarios(world);
 
 describe('secret hygiene over the whole suite', () => {
   test('no log line, error message, stack or result of any scenario above holds a key or an Authorization value', () => {

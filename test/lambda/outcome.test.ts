@@ -5,7 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Logger } from '../../lambda/logger';
-import { MAX_SUMMARY_BYTES, deadlineMessage, describePending, outcomeData } from '../../lambda/outcome';
+import { MAX_SUMMARY_BYTES, deadlineMessage, describePending, outcomeData, resumeData } from '../../lambda/outcome';
+import { pausedSyncsOf } from '../../lambda/pause-id';
 import { parseProperties } from '../../lambda/properties';
 import { MAX_STATUS_BYTES, SyncProgress } from '../../lambda/sync-watcher';
 import { MAX_SYNCS } from '../../src/shared/limits';
@@ -63,7 +64,7 @@ describe('the response to CloudFormation stays under 4 KB, for 25 syncs and any 
     });
   }
 
-  async function run25(mode: 'success' | 'continue' | 'rollback' | 'fail'): Promise<{ body: string; run: DeploymentRun }> {
+  async function run25(mode: 'success' | 'continue' | 'rollback' | 'fail', haltMode: 'CANCEL' | 'PAUSE_AND_RESUME' = 'CANCEL'): Promise<{ body: string; run: DeploymentRun }> {
     const ids = Array.from({ length: MAX_SYNCS }, () => world.sim.addSync({ running: true, cancelAfterPolls: 1_000 }));
     ids.forEach((id, i) => world.sim.fault({ method: 'GET', path: `/api/bulk/syncs/${id}/status`, times: Infinity }, {
       type: 'json',
@@ -78,18 +79,18 @@ describe('the response to CloudFormation stays under 4 KB, for 25 syncs and any 
       requestTimeoutMs: 1_000,
       ...mode === 'rollback' ? { stackStatus: async () => 'UPDATE_ROLLBACK_IN_PROGRESS' } : {},
     };
-    const props = world.props({ SyncIds: ids, TimeoutSeconds: '60', OnTimeout: mode === 'continue' ? 'CONTINUE' : 'FAIL' });
+    const props = world.props({ SyncIds: ids, TimeoutSeconds: '60', OnTimeout: mode === 'continue' ? 'CONTINUE' : 'FAIL', HaltMode: haltMode });
     const run = await deploy(mode === 'rollback' ? 'Update' : 'Create', props, deps);
     const output = [...deps.lines, run.error?.stack ?? '', JSON.stringify(run.result ?? {})].join('\n');
     expect(output).not.toContain('DO-NOT-LOG');
     expect(output.toLowerCase()).not.toContain('do-not-log');
-    return { body: responseBody(run, 'polytomic-canceller-0123456789abcdef'), run };
+    return { body: responseBody(run, run.physicalResourceId ?? 'polytomic-canceller-0123456789abcdef'), run };
   }
 
   test('all terminal (SUCCESS with 25 statuses)', async () => {
     const { body, run } = await run25('success');
     expect(run.result?.IsComplete).toBe(true);
-    expect(Object.keys(run.result?.Data ?? {})).toHaveLength(MAX_SYNCS + 2);
+    expect(Object.keys(run.result?.Data ?? {})).toHaveLength(MAX_SYNCS + 2); // TimedOut, Summary
     expect(Buffer.byteLength(body)).toBeLessThan(4096);
   });
 
@@ -108,6 +109,30 @@ describe('the response to CloudFormation stays under 4 KB, for 25 syncs and any 
   test('a failure (the reason)', async () => {
     const { body, run } = await run25('fail');
     expect(run.error?.message).toMatch(/^timed out after 1 min waiting for 25 of 25/);
+    expect(Buffer.byteLength(body)).toBeLessThan(4096);
+  });
+
+  // a pause names the 25 syncs it deactivated in its physical id, which counts too
+  test.each(['success', 'continue', 'fail'] as const)('PAUSE_AND_RESUME, all 25 paused: %s', async (mode) => {
+    const { body, run } = await run25(mode, 'PAUSE_AND_RESUME');
+    expect(pausedSyncsOf(run.physicalResourceId)).toHaveLength(MAX_SYNCS);
+    expect(Buffer.byteLength(body)).toBeLessThan(4096);
+  });
+
+  test('the resume, 25 syncs still paused', () => {
+    const ids = Array.from({ length: MAX_SYNCS }, () => randomUUID());
+    const data = resumeData({ resumed: [], stillPaused: ids, started: 0, start: true }, 'x'.repeat(10_000));
+    const body = JSON.stringify({
+      Status: 'SUCCESS',
+      Reason: 'SUCCESS',
+      StackId: STACK_ID.replace('stack/app/', `stack/${'s'.repeat(128)}/`),
+      RequestId: randomUUID(),
+      PhysicalResourceId: `polytomic-resume-${'0'.repeat(16)}`,
+      LogicalResourceId: 'L'.repeat(255),
+      NoEcho: false,
+      Data: data,
+    });
+    expect(data.StillPaused.split(',')).toEqual(ids);
     expect(Buffer.byteLength(body)).toBeLessThan(4096);
   });
 

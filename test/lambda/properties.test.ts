@@ -16,6 +16,7 @@ describe('parseProperties', () => {
       timeoutMs: 600_000,
       pollIntervalMs: 1_500,
       onTimeout: 'CONTINUE',
+      haltMode: 'CANCEL',
     });
   });
 

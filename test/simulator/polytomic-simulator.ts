@@ -22,6 +22,36 @@
  *   running --POST cancel--> canceling --(cancelAfterPolls observations)--> canceled (moved to last_execution)
  * An "observation" (poll) is any of: GET /api/bulk/syncs/{id}/status, GET /api/bulk/syncs/status
  * listing the sync, GET /api/bulk/syncs/{id}/executions/{execId} for the current execution.
+ *
+ * Time, schedules and activation (see `SimSchedule`, `AddSyncOptions.schedule`):
+ *   - The simulator's time is `options.now()` (default `Date.now`); every timestamp it serves comes
+ *     from it. There are no timers: the schedule is evaluated lazily, when a request addresses a sync
+ *     (any per-sync route, the sync lists, multi-status) and in `inspect` / `statusOf`. Time-based
+ *     events that fell due since the last evaluation are applied in time order with their own
+ *     (back-dated) timestamps, so the outcome does not depend on when a test looks.
+ *   - 'manual' (the default; an omitted schedule is still served as before, see `AddSyncOptions.schedule`):
+ *     nothing starts on its own.
+ *   - 'continuous': at the START of each observation, an active sync with no current execution
+ *     starts one (started_at = now). So the observation in which an execution ends (e.g. a cancel
+ *     landing) still shows the sync idle with that execution in last_execution; the next observation
+ *     shows a new running execution. Other requests (cancel, GET sync, the executions list) do not start one.
+ *   - 'interval': ticks at anchor + k * everyMs (k >= 1), where anchor is the time the sync was added
+ *     (when added active) or last went from inactive to active. A tick starts an execution (started_at =
+ *     the tick) if the sync has no current execution; a tick that finds one running is skipped, not queued.
+ *   - Executions started by a schedule run until cancelled, or complete ('completed') after `runMs` of
+ *     simulated time (at started_at + runMs) or after `runPolls` observations reported them running,
+ *     whichever comes first. Once 'canceling', only the cancel path ends them.
+ *   - POST /api/bulk/syncs/{id}/activate {"active": false} (or `setActive`): active=false, no more
+ *     ticks/continuous starts, and the current execution is cancelled through the same path as
+ *     POST cancel (canceling for cancelAfterPolls observations, then canceled). {"active": true}
+ *     resumes: continuous starts at the next observation, interval counts from the activation.
+ *     An inactive sync never starts an execution on its own; POST executions still starts one (200):
+ *     Polytomic documents that inactive syncs "do not run on their schedule but can still be triggered
+ *     manually" (CreateBulkSyncRequest.active). Every applied activation is recorded with its sim time
+ *     (`inspect(id).activations`).
+ *   - GET /api/bulk/syncs/{id} serves the schedule as `schedule: {"frequency": ...}` under every
+ *     X-Polytomic-Version, as it always has; the 2025-09-18 reference names the field `default_schedule`
+ *     (plus `additional_schedules`), which the simulator does not switch to.
  */
 import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
@@ -51,6 +81,36 @@ export interface PolytomicSimulatorOptions {
   readonly deployment?: { readonly organizationId: string; readonly key: string };
   /** Answer to POST cancel on a sync with no current execution. Default 200 "Cancellation requested". */
   readonly idleCancel?: IdleCancelAnswer;
+  /** The simulator's clock in epoch ms, e.g. `() => clock.now()` for a test's `SimulatedClock` (a method: wrap it). Default `Date.now`. */
+  readonly now?: () => number;
+}
+
+/** How long an execution started by a schedule runs (both unset: until cancelled; both set: whichever ends first). */
+export interface ScheduledRunLength {
+  /** Completes at started_at + runMs of simulated time. */
+  readonly runMs?: number;
+  /** Reported 'running' by this many observations (counting the one that started it); the next one finds it completed. */
+  readonly runPolls?: number;
+}
+
+/**
+ * A sync's schedule. The served `schedule.frequency` is 'manual', 'continuous', and for 'interval'
+ * 'hourly' / 'daily' / 'weekly' when `everyMs` is one hour / day / week, else 'custom'.
+ */
+export type SimSchedule =
+  | { readonly frequency: 'manual' }
+  | ({ readonly frequency: 'continuous' } & ScheduledRunLength)
+  | ({ readonly frequency: 'interval'; readonly everyMs: number } & ScheduledRunLength);
+
+/** One applied activation request (POST activate or `setActive`); rejected, faulted and replayed requests are not recorded. */
+export interface ActivationChange {
+  /** Simulator time (ms since the epoch, from `options.now`). */
+  readonly at: number;
+  readonly active: boolean;
+  /** False when the sync already had this value (e.g. activating an active sync). */
+  readonly changed: boolean;
+  /** 'api': POST /api/bulk/syncs/{id}/activate; 'test': `sim.setActive()`. */
+  readonly via: 'api' | 'test';
 }
 
 /** A finished execution to seed a sync with; the times are taken as given. */
@@ -66,8 +126,15 @@ export interface AddSyncOptions {
   /** Default: a random UUID. */
   readonly id?: string;
   readonly name?: string;
-  /** Default true. Inactive syncs have no `next_execution_time` and are never restarted by the "scheduler". */
+  /** Default true. Inactive syncs have no `next_execution_time` and never start an execution on their own. */
   readonly active?: boolean;
+  /**
+   * Default: nothing starts on its own (as 'manual'), but the sync is still served as it was before
+   * schedules were modelled: `schedule: {"frequency": "hourly"}` and, while active, a
+   * `next_execution_time` at the next full hour that never fires. Give `{ frequency: 'manual' }` to be
+   * served as manual (no next_execution_time). Not combinable with `statusScript`.
+   */
+  readonly schedule?: SimSchedule;
   /** Start with a current execution in status 'running'. Default false (true when `statusScript` is given). */
   readonly running?: boolean;
   /** Status of the previous run, shown as `last_execution`. Default 'completed'; null = the sync never ran. */
@@ -177,12 +244,35 @@ export interface SyncSnapshot {
   readonly lastExecution?: SimExecution;
   /** Every execution ever created, oldest first. */
   readonly executionIds: readonly string[];
+  /** The schedule as given (undefined: the legacy default, see `AddSyncOptions.schedule`). */
+  readonly schedule?: SimSchedule;
+  /** Executions started by the schedule (not by `running`, POST executions, `startExecution`, scripts or `restartAfterCancel`), oldest first. */
+  readonly scheduledExecutionIds: readonly string[];
+  /** `scheduledExecutionIds.length`. */
+  readonly scheduledStarts: number;
+  /** Simulator time of the next interval tick; undefined when inactive or not an interval schedule. */
+  readonly nextTickAt?: number;
+  /** Every applied activation request, oldest first. */
+  readonly activations: readonly ActivationChange[];
+}
+
+/** The execution a schedule started, while it is current, and what ends it. */
+interface ScheduledRun {
+  exec: SimExecution;
+  endsAt?: number;
+  pollsLeft?: number;
 }
 
 interface SyncState {
   id: string;
   name: string;
   active: boolean;
+  schedule?: SimSchedule;
+  /** Next interval tick (sim ms); undefined unless active with an interval schedule. */
+  nextTickAt?: number;
+  scheduledRun?: ScheduledRun;
+  scheduledExecutionIds: string[];
+  activations: ActivationChange[];
   forbidden: boolean;
   cancelAfterPolls: number;
   restartAfterCancel: boolean;
@@ -195,6 +285,8 @@ interface SyncState {
   cancelPollsLeft?: number;
   cancelsApplied: number;
   createdAt: string;
+  /** Changes with an activation that changed `active`. */
+  updatedAt: string;
 }
 
 interface Outcome {
@@ -233,6 +325,9 @@ const IDEMPOTENCY_KEY = /^[A-Za-z0-9_-]{8,255}$/;
 const EXECUTIONS_DEFAULT_LIMIT = 50;
 const EXECUTIONS_MAX_LIMIT = 100;
 const ORG_ID = 'be80a27e-0e80-4dcb-bee9-1666f02eeb83';
+/** Time-based schedule events applied in one evaluation before the simulator gives up (a test bug, e.g. everyMs 1 and a jump of days). */
+const MAX_SCHEDULE_EVENTS = 10_000;
+const SERVED_FREQUENCY: Record<number, string> = { 3_600_000: 'hourly', 86_400_000: 'daily', 604_800_000: 'weekly' };
 
 /** ApiError body `{"status":N,"message":"..."}`. */
 function apiError(status: number, message: string): Outcome {
@@ -289,9 +384,12 @@ export class PolytomicSimulator {
   private sequence = 0;
   /** Issued `page_token`s; anything else is unknown. */
   private readonly pageTokens = new Map<string, PageCursor>();
+  /** The simulator's clock (epoch ms). */
+  private readonly now: () => number;
 
   private constructor(options: PolytomicSimulatorOptions) {
     this.options = options;
+    this.now = options.now ?? Date.now;
     this.apiKey = options.apiKey ?? 'test-api-key-0000';
     this.server = http.createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => {
@@ -311,11 +409,18 @@ export class PolytomicSimulator {
     const id = opts.id ?? randomUUID();
     if (id === 'status' || id.includes('/')) throw new Error(`invalid sync id '${id}'`);
     if (this.syncs.has(id)) throw new Error(`sync ${id} already exists`);
-    const now = new Date().toISOString();
+    validateSchedule(opts.schedule);
+    if (opts.schedule && opts.schedule.frequency !== 'manual' && opts.statusScript) {
+      throw new Error('a schedule cannot be combined with statusScript');
+    }
+    const now = new Date(this.now()).toISOString();
     const sync: SyncState = {
       id,
       name: opts.name ?? `Bulk sync ${id.slice(0, 8)}`,
       active: opts.active ?? true,
+      schedule: opts.schedule,
+      scheduledExecutionIds: [],
+      activations: [],
       forbidden: opts.forbidden ?? false,
       cancelAfterPolls: opts.cancelAfterPolls ?? 2,
       restartAfterCancel: opts.restartAfterCancel ?? false,
@@ -324,6 +429,7 @@ export class PolytomicSimulator {
       executions: new Map(),
       cancelsApplied: 0,
       createdAt: now,
+      updatedAt: now,
     };
     if (opts.history) {
       if (opts.lastExecution !== undefined) throw new Error('give either history or lastExecution');
@@ -342,12 +448,21 @@ export class PolytomicSimulator {
       }
       sync.last = latest;
     } else if (lastStatus !== null) {
-      const prev = this.newExecution(sync, lastStatus, new Date(Date.now() - 3600_000));
+      const prev = this.newExecution(sync, lastStatus, new Date(this.now() - 3600_000));
       this.finish(sync, prev, lastStatus);
       sync.current = undefined;
     }
     if (opts.running ?? opts.statusScript !== undefined) this.startExecution(id);
+    if (sync.active) this.resumeSchedule(sync);
     return id;
+  }
+
+  /**
+   * Set `active` as POST activate would (recorded with via 'test'): deactivating stops the schedule and
+   * requests cancellation of the current execution; activating resumes the schedule. E.g. "someone paused it in the UI".
+   */
+  public setActive(syncId: string, active: boolean): void {
+    this.applyActivation(this.mustGet(syncId), active, 'test');
   }
 
   /** Make a sync start running now (throws if one is already running). Returns the execution id. */
@@ -372,14 +487,17 @@ export class PolytomicSimulator {
     return this.mustGet(syncId).cancelsApplied;
   }
 
-  /** Current execution status, or undefined when idle. Does not count as an observation. */
+  /** Current execution status, or undefined when idle. Applies due time-based schedule events; not an observation. */
   public statusOf(syncId: string): string | undefined {
-    return this.mustGet(syncId).current?.status;
+    const s = this.mustGet(syncId);
+    this.advance(s);
+    return s.current?.status;
   }
 
-  /** Read-only view of a sync (deep-copied). Does not count as an observation. */
+  /** Read-only view of a sync (deep-copied). Applies due time-based schedule events; not an observation. */
   public inspect(syncId: string): SyncSnapshot {
     const s = this.mustGet(syncId);
+    this.advance(s);
     const copy = (e?: SimExecution) => (e ? (JSON.parse(JSON.stringify(e)) as SimExecution) : undefined);
     return {
       id: s.id,
@@ -388,6 +506,11 @@ export class PolytomicSimulator {
       currentExecution: copy(s.current),
       lastExecution: copy(s.last),
       executionIds: [...s.executions.keys()],
+      schedule: s.schedule,
+      scheduledExecutionIds: [...s.scheduledExecutionIds],
+      scheduledStarts: s.scheduledExecutionIds.length,
+      nextTickAt: s.nextTickAt,
+      activations: s.activations.map((a) => ({ ...a })),
     };
   }
 
@@ -546,6 +669,7 @@ export class PolytomicSimulator {
     if (rest.length === 0) {
       if (method !== 'GET') return apiError(405, 'method not allowed');
       const active = url.searchParams.get('active');
+      for (const s of this.syncs.values()) this.advance(s);
       const list = [...this.syncs.values()]
         .filter((s) => active === null || String(s.active) === active)
         .map((s) => this.syncBody(s));
@@ -559,6 +683,7 @@ export class PolytomicSimulator {
     const sync = this.syncs.get(rest[0]);
     if (!sync) return apiError(404, 'bulk sync not found');
     if (sync.forbidden) return apiError(403, 'forbidden');
+    this.advance(sync);
     const route = `${method} ${rest.slice(1).map((p, i) => (i === 1 ? ':exec' : p)).join('/')}`;
 
     switch (route) {
@@ -572,9 +697,7 @@ export class PolytomicSimulator {
       case 'POST activate': {
         const active = (body as { active?: unknown } | undefined)?.active;
         if (typeof active !== 'boolean') return apiError(400, 'active is required and must be a boolean');
-        sync.active = active;
-        // "Deactivating a sync ... requests cancellation of any execution that is currently in progress."
-        if (!active) this.requestCancel(sync);
+        this.applyActivation(sync, active, 'api');
         return ok({ id: sync.id, active });
       }
       case 'GET executions':
@@ -630,6 +753,7 @@ export class PolytomicSimulator {
     if (b.test === true && b.resync_mode !== undefined) return apiError(400, 'test and resync_mode are mutually exclusive');
     if (b.resync !== undefined) return apiError(400, 'resync is no longer accepted; use resync_mode');
     if (sync.current) return apiError(409, 'sync is already running');
+    // Accepted on an inactive sync too ("can still be triggered manually"); `active` is left as it is.
     const exec = this.newExecution(sync, 'running');
     if (typeof b.fetch_mode === 'string') exec.fetch_mode = b.fetch_mode;
     exec.is_test = b.test === true;
@@ -711,10 +835,11 @@ export class PolytomicSimulator {
     return ok(selected.filter((s) => !s.forbidden).map((s) => {
       this.observe(s);
       const exec = s.current ?? s.last;
+      const next = this.nextExecutionTime(s);
       return {
         sync_id: s.id,
         ...(exec ? { status: exec.status } : {}),
-        ...(s.active ? { nextExecutionTime: nextRun() } : {}),
+        ...(next ? { nextExecutionTime: next } : {}),
         schemas: exec ? exec.schemas.map((sc) => ({
           schema: sc.schema,
           execution_id: exec.id,
@@ -732,8 +857,24 @@ export class PolytomicSimulator {
 
   // ---------------------------------------------------------------- state machine
 
-  /** One observation (poll) of a sync: advances the script or the pending cancel. */
+  /**
+   * One observation (poll) of a sync: applies due time-based schedule events, starts a continuous
+   * sync's next execution, then advances the script, the pending cancel or a scheduled run's `runPolls`.
+   */
   private observe(sync: SyncState): void {
+    this.advance(sync);
+    if (sync.active && sync.schedule?.frequency === 'continuous' && !sync.current) {
+      this.startScheduled(sync, this.now());
+    }
+    const run = sync.scheduledRun;
+    if (run && run.exec === sync.current && run.exec.status === 'running' && run.pollsLeft !== undefined) {
+      if (run.pollsLeft > 0) {
+        run.pollsLeft -= 1;
+      } else {
+        this.finish(sync, run.exec, 'completed');
+      }
+      return;
+    }
     if (sync.script) {
       if (sync.scriptIndex >= sync.script.length) return; // exhausted: last value sticks
       const status = sync.script[sync.scriptIndex++];
@@ -758,7 +899,88 @@ export class PolytomicSimulator {
     }
   }
 
-  private newExecution(sync: SyncState, status: string, at = new Date()): SimExecution {
+  /**
+   * Apply the time-based schedule events that fell due up to now, in time order, with their own
+   * timestamps: a scheduled run reaching `runMs` completes; an interval tick starts an execution when
+   * none is current (else it is skipped). At equal times the completion comes first.
+   */
+  private advance(sync: SyncState): void {
+    const now = this.now();
+    for (let events = 0; ; events++) {
+      if (events > MAX_SCHEDULE_EVENTS) {
+        throw new Error(`sync ${sync.id}: more than ${MAX_SCHEDULE_EVENTS} schedule events in one step; is everyMs too small for the time jump?`);
+      }
+      const run = sync.scheduledRun;
+      const endsAt = run && run.exec === sync.current && run.exec.status === 'running' ? run.endsAt : undefined;
+      const tick = sync.nextTickAt;
+      if (endsAt !== undefined && endsAt <= now && (tick === undefined || endsAt <= tick)) {
+        this.finish(sync, run!.exec, 'completed', new Date(endsAt));
+        continue;
+      }
+      if (tick === undefined || tick > now || sync.schedule?.frequency !== 'interval') return;
+      const every = sync.schedule.everyMs;
+      if (!sync.current) {
+        this.startScheduled(sync, tick);
+        sync.nextTickAt = tick + every;
+      } else if (endsAt === undefined || endsAt > now) {
+        // Nothing ends the current execution by now: every tick up to now is skipped.
+        sync.nextTickAt = tick + (Math.floor((now - tick) / every) + 1) * every;
+      } else {
+        // The run ends at endsAt (after this tick): the ticks before it are skipped.
+        sync.nextTickAt = tick + Math.ceil((endsAt - tick) / every) * every;
+      }
+    }
+  }
+
+  /** Start an execution on behalf of the schedule at sim time `at`. */
+  private startScheduled(sync: SyncState, at: number): void {
+    const schedule = sync.schedule;
+    if (!schedule || schedule.frequency === 'manual') return;
+    const exec = this.newExecution(sync, 'running', new Date(at));
+    sync.scheduledExecutionIds.push(exec.id);
+    sync.scheduledRun = {
+      exec,
+      endsAt: schedule.runMs === undefined ? undefined : at + schedule.runMs,
+      pollsLeft: schedule.runPolls,
+    };
+  }
+
+  /** The sync (just added active, or just activated) resumes its schedule: interval ticks count from now. */
+  private resumeSchedule(sync: SyncState): void {
+    if (sync.schedule?.frequency === 'interval') sync.nextTickAt = this.now() + sync.schedule.everyMs;
+  }
+
+  /** POST activate / `setActive`: record it, then stop or resume the schedule. */
+  private applyActivation(sync: SyncState, active: boolean, via: ActivationChange['via']): void {
+    this.advance(sync);
+    const changed = sync.active !== active;
+    sync.activations.push({ at: this.now(), active, changed, via });
+    sync.active = active;
+    if (changed) sync.updatedAt = new Date(this.now()).toISOString();
+    if (!active) {
+      sync.nextTickAt = undefined;
+      // "Deactivating a sync ... requests cancellation of any execution that is currently in progress."
+      this.requestCancel(sync);
+    } else if (changed) {
+      this.resumeSchedule(sync); // activating an active sync leaves its interval as it was
+    }
+  }
+
+  /**
+   * `next_execution_time`: the next interval tick while active; for the legacy default schedule the
+   * next full hour while active (it never fires); otherwise (manual, continuous, inactive) absent.
+   */
+  private nextExecutionTime(sync: SyncState): string | undefined {
+    if (!sync.active) return undefined;
+    if (!sync.schedule) {
+      const d = new Date(this.now() + 3600_000);
+      d.setUTCMinutes(0, 0, 0);
+      return d.toISOString();
+    }
+    return sync.nextTickAt === undefined ? undefined : new Date(sync.nextTickAt).toISOString();
+  }
+
+  private newExecution(sync: SyncState, status: string, at = new Date(this.now())): SimExecution {
     const ts = at.toISOString();
     const exec: SimExecution = {
       id: randomUUID(),
@@ -795,7 +1017,7 @@ export class PolytomicSimulator {
     return exec;
   }
 
-  private setStatus(exec: SimExecution, status: string, at = new Date()): void {
+  private setStatus(exec: SimExecution, status: string, at = new Date(this.now())): void {
     const ts = at.toISOString();
     exec.status = status;
     exec.updated_at = ts;
@@ -810,19 +1032,21 @@ export class PolytomicSimulator {
   }
 
   /** Move an execution to a terminal status and into last_execution. */
-  private finish(sync: SyncState, exec: SimExecution, status: string, at = new Date()): void {
+  private finish(sync: SyncState, exec: SimExecution, status: string, at = new Date(this.now())): void {
     this.setStatus(exec, status, at);
     exec.completed_at = exec.updated_at;
     for (const sc of exec.schemas) sc.completed_at = exec.completed_at;
     sync.last = exec;
     if (sync.current === exec) sync.current = undefined;
+    if (sync.scheduledRun?.exec === exec) sync.scheduledRun = undefined;
   }
 
   private statusBody(sync: SyncState): Record<string, unknown> {
+    const next = this.nextExecutionTime(sync);
     return {
       ...(sync.current ? { current_execution: sync.current } : {}),
       ...(sync.last ? { last_execution: sync.last } : {}),
-      ...(sync.active ? { next_execution_time: nextRun() } : {}),
+      ...(next ? { next_execution_time: next } : {}),
     };
   }
 
@@ -836,7 +1060,7 @@ export class PolytomicSimulator {
       destination_connection_id: '5ff69368-6504-11ed-9bb3-ea7534cffcad',
       source_configuration: {},
       destination_configuration: { schema: 'analytics' },
-      schedule: { frequency: 'hourly' },
+      schedule: { frequency: servedFrequency(s.schedule) },
       automatically_add_new_fields: 'all',
       automatically_add_new_objects: 'none',
       normalize_names: 'enabled',
@@ -844,7 +1068,7 @@ export class PolytomicSimulator {
       organization_id: this.options.deployment?.organizationId ?? ORG_ID,
       policies: [],
       created_at: s.createdAt,
-      updated_at: s.createdAt,
+      updated_at: s.updatedAt,
     };
   }
 
@@ -874,10 +1098,24 @@ function booleanParam(params: URLSearchParams, name: string): boolean | undefine
   return v === 'true' ? true : undefined;
 }
 
-function nextRun(): string {
-  const d = new Date(Date.now() + 3600_000);
-  d.setUTCMinutes(0, 0, 0);
-  return d.toISOString();
+/** `schedule.frequency` as served for a simulated schedule (undefined: the legacy default, 'hourly'). */
+function servedFrequency(schedule: SimSchedule | undefined): string {
+  if (!schedule) return 'hourly';
+  if (schedule.frequency !== 'interval') return schedule.frequency;
+  return SERVED_FREQUENCY[schedule.everyMs] ?? 'custom';
+}
+
+/** Reject schedules the simulator cannot run deterministically. */
+function validateSchedule(schedule: SimSchedule | undefined): void {
+  if (!schedule || schedule.frequency === 'manual') return;
+  if (!['continuous', 'interval'].includes(schedule.frequency)) throw new Error(`unknown schedule frequency '${String(schedule.frequency)}'`);
+  if (schedule.frequency === 'interval' && !(Number.isFinite(schedule.everyMs) && schedule.everyMs > 0)) {
+    throw new Error('interval schedule: everyMs must be a positive number');
+  }
+  if (schedule.runMs !== undefined && !(Number.isFinite(schedule.runMs) && schedule.runMs > 0)) throw new Error('runMs must be a positive number');
+  if (schedule.runPolls !== undefined && !(Number.isInteger(schedule.runPolls) && schedule.runPolls >= 0)) {
+    throw new Error('runPolls must be an integer >= 0');
+  }
 }
 
 function versionOf(req: http.IncomingMessage): string {

@@ -168,6 +168,251 @@ describe('sync state machine', () => {
   });
 });
 
+describe('schedules and activation', () => {
+  const T0 = Date.UTC(2026, 10, 28, 12, 0, 0);
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const activate = (id: string, body: unknown, headers?: Record<string, string>) =>
+    call(`/api/bulk/syncs/${id}/activate`, { method: 'POST', body, headers });
+  /** One observation; returns the current execution's status, or 'idle:<last status>'. */
+  const observe = async (id: string): Promise<string> => {
+    const d = (await status(id)).json.data;
+    return d.current_execution?.status ?? `idle:${d.last_execution?.status}`;
+  };
+  let t = T0;
+  /** Replace the simulator with one on a clock the test moves with `advance`. */
+  async function onSimulatedClock(): Promise<void> {
+    await sim.close();
+    t = T0;
+    sim = await PolytomicSimulator.start({ now: () => t });
+  }
+  const advance = (ms: number) => {
+    t += ms;
+  };
+
+  test('continuous: after a cancel lands, the NEXT observation starts a new execution (while active)', async () => {
+    const id = sim.addSync({ schedule: { frequency: 'continuous' }, cancelAfterPolls: 1 });
+    expect(sim.statusOf(id)).toBeUndefined(); // nothing runs before the first observation
+    expect(await observe(id)).toBe('running');
+    const first = sim.inspect(id).currentExecution!.id;
+    expect(sim.inspect(id).scheduledExecutionIds).toEqual([first]);
+
+    await cancel(id);
+    expect(await observe(id)).toBe('canceling');
+    expect(await observe(id)).toBe('idle:canceled'); // the landing observation still shows the sync idle
+    // Requests other than observations start nothing.
+    await call(`/api/bulk/syncs/${id}`);
+    await call(`/api/bulk/syncs/${id}/executions`);
+    expect(sim.statusOf(id)).toBeUndefined();
+
+    const next = (await status(id)).json.data;
+    expect(next.current_execution.status).toBe('running');
+    expect(next.current_execution.id).not.toBe(first);
+    expect(next.last_execution).toMatchObject({ id: first, status: 'canceled' });
+    expect(next).not.toHaveProperty('next_execution_time');
+    expect(sim.inspect(id).scheduledStarts).toBe(2);
+  });
+
+  test('continuous with runPolls: runPolls observations see it running, the next one completed, the one after a new run', async () => {
+    const id = sim.addSync({ schedule: { frequency: 'continuous', runPolls: 2 }, lastExecution: null });
+    const seen: string[] = [];
+    for (let i = 0; i < 5; i++) seen.push(await observe(id));
+    expect(seen).toEqual(['running', 'running', 'idle:completed', 'running', 'running']);
+    expect(sim.inspect(id).scheduledStarts).toBe(2);
+  });
+
+  test('no restart while inactive, whatever the time; activation resumes a continuous sync at the next observation', async () => {
+    await onSimulatedClock();
+    const cont = sim.addSync({ schedule: { frequency: 'continuous' }, active: false });
+    const every = sim.addSync({ schedule: { frequency: 'interval', everyMs: 60_000 }, active: false });
+    for (let i = 0; i < 3; i++) {
+      advance(3600_000);
+      expect(await observe(cont)).toBe('idle:completed');
+      expect(await observe(every)).toBe('idle:completed');
+    }
+    expect(sim.inspect(cont).scheduledStarts).toBe(0);
+    expect(sim.inspect(every).scheduledStarts).toBe(0);
+    expect(sim.inspect(every).nextTickAt).toBeUndefined();
+
+    expect((await activate(cont, { active: true })).json).toEqual({ data: { id: cont, active: true } });
+    expect(sim.statusOf(cont)).toBeUndefined(); // not an observation
+    expect(await observe(cont)).toBe('running');
+    expect(sim.inspect(cont).currentExecution!.started_at).toBe(iso(t));
+    expect(sim.inspect(cont).scheduledStarts).toBe(1);
+  });
+
+  test('start (POST executions) on an inactive sync is accepted, leaves it inactive and is not a scheduled start', async () => {
+    const id = sim.addSync({ schedule: { frequency: 'continuous' }, active: false, cancelAfterPolls: 0 });
+    const started = await call(`/api/bulk/syncs/${id}/executions`, { method: 'POST', body: {} });
+    expect(started.status).toBe(200);
+    expect(sim.inspect(id)).toMatchObject({ active: false, scheduledStarts: 0 });
+    await cancel(id);
+    expect(await observe(id)).toBe('idle:canceled');
+    expect(await observe(id)).toBe('idle:canceled'); // inactive: no continuous restart
+  });
+
+  test('deactivate cancels the running execution: canceling for cancelAfterPolls observations, then canceled; nothing restarts', async () => {
+    const id = sim.addSync({ schedule: { frequency: 'continuous' }, cancelAfterPolls: 2 });
+    expect(await observe(id)).toBe('running');
+    const execId = sim.inspect(id).currentExecution!.id;
+
+    const off = await activate(id, { active: false });
+    expect(off.json).toEqual({ data: { id, active: false } });
+    expect(sim.statusOf(id)).toBe('canceling');
+    const seen: string[] = [];
+    for (let i = 0; i < 5; i++) seen.push(await observe(id));
+    expect(seen).toEqual(['canceling', 'canceling', 'idle:canceled', 'idle:canceled', 'idle:canceled']);
+    expect(sim.inspect(id).lastExecution).toMatchObject({ id: execId, status: 'canceled' });
+    expect(sim.inspect(id).scheduledStarts).toBe(1);
+    expect(sim.cancelsApplied(id)).toBe(0); // counts POST cancels only
+  });
+
+  test('interval: starts at anchor + k*everyMs stamped with the tick; runMs completes it; a jump applies every due tick in order', async () => {
+    await onSimulatedClock();
+    const id = sim.addSync({ schedule: { frequency: 'interval', everyMs: 60_000, runMs: 10_000 }, lastExecution: null });
+    expect(sim.inspect(id).nextTickAt).toBe(T0 + 60_000);
+    expect((await status(id)).json.data).toEqual({ next_execution_time: iso(T0 + 60_000) });
+
+    advance(59_999);
+    expect(await observe(id)).toBe('idle:undefined');
+    advance(1);
+    const d = (await status(id)).json.data;
+    expect(d.current_execution).toMatchObject({ status: 'running', started_at: iso(T0 + 60_000) });
+    expect(d.next_execution_time).toBe(iso(T0 + 120_000));
+    advance(10_000);
+    expect((await status(id)).json.data.last_execution).toMatchObject({ status: 'completed', completed_at: iso(T0 + 70_000) });
+
+    advance(180_000); // now T0 + 250s: ticks at 120s, 180s, 240s; the last run ends exactly now
+    const list = (await call(`/api/bulk/syncs/${id}/executions?ascending=true`)).json.data;
+    expect(list.map((e: any) => [e.started_at, e.status, e.completed_at])).toEqual([60, 120, 180, 240].map((s) =>
+      [iso(T0 + s * 1000), 'completed', iso(T0 + s * 1000 + 10_000)]));
+    expect(sim.inspect(id)).toMatchObject({ scheduledStarts: 4, nextTickAt: T0 + 300_000 });
+  });
+
+  test('interval: a tick that finds an execution running is skipped, not queued', async () => {
+    await onSimulatedClock();
+    const id = sim.addSync({ schedule: { frequency: 'interval', everyMs: 60_000 }, cancelAfterPolls: 0 });
+    advance(60_000);
+    expect(await observe(id)).toBe('running');
+    const first = sim.inspect(id).currentExecution!.id;
+    advance(5 * 60_000 + 30_000); // five ticks pass while it runs
+    expect(await observe(id)).toBe('running');
+    expect(sim.inspect(id)).toMatchObject({ scheduledStarts: 1, nextTickAt: T0 + 7 * 60_000 });
+    expect(sim.inspect(id).currentExecution!.id).toBe(first);
+    await cancel(id);
+    expect(await observe(id)).toBe('idle:canceled');
+    advance(30_000);
+    expect(await observe(id)).toBe('running');
+    expect(sim.inspect(id).currentExecution!.started_at).toBe(iso(T0 + 7 * 60_000));
+  });
+
+  test('activate resumes: interval ticks stop while inactive and count from the activation', async () => {
+    await onSimulatedClock();
+    const id = sim.addSync({ schedule: { frequency: 'interval', everyMs: 60_000, runMs: 1_000 }, lastExecution: null });
+    advance(30_000);
+    await activate(id, { active: false });
+    expect((await status(id)).json.data).toEqual({});
+    advance(600_000);
+    expect(sim.inspect(id).scheduledStarts).toBe(0);
+
+    await activate(id, { active: true }); // at T0 + 630s
+    expect(sim.inspect(id).nextTickAt).toBe(T0 + 690_000);
+    await activate(id, { active: true }); // already active: the interval is left as it was
+    advance(20_000);
+    await activate(id, { active: true });
+    expect(sim.inspect(id).nextTickAt).toBe(T0 + 690_000);
+    advance(39_999);
+    expect(sim.inspect(id).scheduledStarts).toBe(0);
+    advance(1);
+    expect(await observe(id)).toBe('running');
+    expect(sim.inspect(id).currentExecution!.started_at).toBe(iso(T0 + 690_000));
+  });
+
+  test('GET sync shows active and schedule (the field is `schedule` under every API version)', async () => {
+    const get = async (id: string, headers?: Record<string, string>) => (await call(`/api/bulk/syncs/${id}`, { headers })).json.data;
+    const legacy = sim.addSync({});
+    const manual = sim.addSync({ schedule: { frequency: 'manual' } });
+    const cont = sim.addSync({ schedule: { frequency: 'continuous' }, active: false });
+    const hourly = sim.addSync({ schedule: { frequency: 'interval', everyMs: 3600_000 } });
+    const daily = sim.addSync({ schedule: { frequency: 'interval', everyMs: 86_400_000 } });
+    const custom = sim.addSync({ schedule: { frequency: 'interval', everyMs: 90_000 } });
+
+    expect(await get(legacy)).toMatchObject({ id: legacy, active: true, mode: 'replicate', schedule: { frequency: 'hourly' } });
+    expect(await get(manual)).toMatchObject({ active: true, schedule: { frequency: 'manual' } });
+    expect(await get(cont)).toMatchObject({ active: false, schedule: { frequency: 'continuous' } });
+    expect((await get(hourly)).schedule).toEqual({ frequency: 'hourly' });
+    expect((await get(daily)).schedule).toEqual({ frequency: 'daily' });
+    expect((await get(custom)).schedule).toEqual({ frequency: 'custom' });
+    const v2025 = await get(manual, { 'X-Polytomic-Version': '2025-09-18' });
+    expect(v2025.schedule).toEqual({ frequency: 'manual' });
+    expect(v2025).not.toHaveProperty('default_schedule');
+
+    // next_execution_time: only an active interval (its next tick) and the legacy default (next full hour) have one.
+    expect((await status(legacy)).json.data).toHaveProperty('next_execution_time');
+    expect((await status(manual)).json.data).not.toHaveProperty('next_execution_time');
+    expect((await status(hourly)).json.data).toHaveProperty('next_execution_time');
+
+    const before = await get(hourly);
+    await new Promise((r) => setTimeout(r, 5));
+    await activate(hourly, { active: false });
+    const after = await get(hourly);
+    expect(after.active).toBe(false);
+    expect(after.updated_at > before.updated_at).toBe(true);
+    expect(after.created_at).toBe(before.created_at);
+  });
+
+  test('activate: 400 ApiError for a bad body (nothing changes, nothing recorded); 401, 403, 404 as elsewhere', async () => {
+    const id = sim.addSync({ running: true });
+    const bodies: unknown[] = [undefined, {}, { active: 'false' }, { active: null }, { active: 1 }, [true], 'true', { enabled: false }];
+    for (const body of bodies) {
+      const r = await activate(id, body);
+      expect(r.status).toBe(400);
+      expect(r.json).toEqual({ status: 400, message: expect.any(String) });
+    }
+    expect(sim.inspect(id)).toMatchObject({ active: true, activations: [] });
+    expect(sim.statusOf(id)).toBe('running');
+
+    expect((await call(`/api/bulk/syncs/${id}/activate`, { method: 'POST', body: { active: false }, auth: null })).status).toBe(401);
+    expect((await activate('00000000-0000-4000-8000-000000000000', { active: false })).status).toBe(404);
+    const forbidden = sim.addSync({ forbidden: true });
+    expect((await activate(forbidden, { active: false })).status).toBe(403);
+    expect(sim.inspect(forbidden)).toMatchObject({ active: true, activations: [] });
+    expect(sim.inspect(id).active).toBe(true);
+  });
+
+  test('activation history: every applied request with its sim time, changed flag and origin; replays are not recorded', async () => {
+    await onSimulatedClock();
+    const id = sim.addSync({ schedule: { frequency: 'continuous' } });
+    const key = { 'Idempotency-Key': 'pause-0001' };
+    await activate(id, { active: false }, key);
+    advance(1_000);
+    const replay = await activate(id, { active: false }, key);
+    expect(replay.json).toEqual({ data: { id, active: false } });
+    expect(sim.requests[sim.requests.length - 1].replayed).toBe(true);
+    await activate(id, { active: false });
+    advance(500);
+    sim.setActive(id, true);
+    await activate(id, { active: true });
+
+    const history = sim.inspect(id).activations;
+    expect(history).toEqual([
+      { at: T0, active: false, changed: true, via: 'api' },
+      { at: T0 + 1_000, active: false, changed: false, via: 'api' },
+      { at: T0 + 1_500, active: true, changed: true, via: 'test' },
+      { at: T0 + 1_500, active: true, changed: false, via: 'api' },
+    ]);
+    // "Never left paused": the last change leaves it active, and the sync is active.
+    expect(history.filter((h) => h.changed).at(-1)?.active).toBe(true);
+    expect(sim.inspect(id).active).toBe(true);
+  });
+
+  test('bad schedules are rejected when the sync is added', () => {
+    expect(() => sim.addSync({ schedule: { frequency: 'interval', everyMs: 0 } })).toThrow(/everyMs/);
+    expect(() => sim.addSync({ schedule: { frequency: 'continuous', runMs: -1 } })).toThrow(/runMs/);
+    expect(() => sim.addSync({ schedule: { frequency: 'continuous', runPolls: 1.5 } })).toThrow(/runPolls/);
+    expect(() => sim.addSync({ schedule: { frequency: 'continuous' }, statusScript: ['running'] })).toThrow(/statusScript/);
+  });
+});
+
 describe('terminal statuses', () => {
   test('the simulator uses the handler\'s set', () => {
     expect(TERMINAL_STATUSES).toBe(HANDLER_TERMINAL_STATUSES);

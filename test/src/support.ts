@@ -5,6 +5,7 @@
  */
 import { App, Aspects, CfnResource, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { Construct, IConstruct } from 'constructs';
@@ -35,6 +36,21 @@ export function envStack(app: App = newApp(), id = 'Stack'): Stack {
 
 export function agnosticStack(app: App = newApp(), id = 'Stack'): Stack {
   return new Stack(app, id);
+}
+
+/** A stack with a VPC of two private subnet groups (App, Egress) behind one NAT gateway. */
+export function vpcStack(): { stack: Stack; vpc: ec2.Vpc } {
+  const stack = envStack();
+  const vpc = new ec2.Vpc(stack, 'Vpc', {
+    maxAzs: 2,
+    natGateways: 1,
+    subnetConfiguration: [
+      { name: 'Public', subnetType: ec2.SubnetType.PUBLIC },
+      { name: 'App', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      { name: 'Egress', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+    ],
+  });
+  return { stack, vpc };
 }
 
 export function importedSecret(scope: Construct, arn = SECRET_ARN, id = 'Secret'): secretsmanager.ISecret {

@@ -49,7 +49,7 @@ describe('the secret', () => {
       .flatMap((p: any) => p.Properties.PolicyDocument.Statement)
       .flatMap((s: any) => asArray(s.Action))
       .filter((a: string) => a.startsWith('secretsmanager:'));
-    expect(actions).toEqual(['secretsmanager:GetSecretValue']);
+    expect([...new Set(actions)]).toEqual(['secretsmanager:GetSecretValue']);
   });
 
   test('two cancellers with different secrets both get read access on the shared isComplete role', () => {
@@ -117,21 +117,21 @@ describe('the stack and the onEvent role', () => {
     expect(isCompleteStatements(template)).toContainEqual({ Action: 'cloudformation:DescribeStacks', Effect: 'Allow', Resource: { Ref: 'AWS::StackId' } });
   });
 
-  test('the onEvent role may describe exactly its own stack, by its id (to detect a rollback), nothing else', () => {
+  test('the onEvent role may describe exactly its own stack (to detect a rollback) and read the secret (to learn which syncs a pause deactivates)', () => {
     const { template } = synth();
-    expect(onEventStatements(template)).toEqual([{
-      Action: 'cloudformation:DescribeStacks',
-      Effect: 'Allow',
-      Resource: { Ref: 'AWS::StackId' },
-    }]);
+    expect(onEventStatements(template)).toEqual([
+      { Action: 'cloudformation:DescribeStacks', Effect: 'Allow', Resource: { Ref: 'AWS::StackId' } },
+      { Action: 'secretsmanager:GetSecretValue', Effect: 'Allow', Resource: SECRET_ARN },
+    ]);
   });
 
-  test('the onEvent role gets no secrets or KMS permission', () => {
+  test('the onEvent role gets the same secret and KMS permissions as the isComplete role', () => {
     const stack = envStack();
     const secret = new secretsmanager.Secret(stack, 'Key', { encryptionKey: new kms.Key(stack, 'Cmk') });
     const { template } = synth({ secret }, stack);
-    const actions = onEventStatements(template).flatMap((s) => asArray(s.Action));
-    expect(actions.filter((a: string) => /^(secretsmanager|kms):/.test(a))).toEqual([]);
+    const keyed = (statements: any[]) => statements.filter((s) => /^(secretsmanager|kms):/.test(asArray(s.Action)[0]));
+    expect(keyed(onEventStatements(template))).toEqual(keyed(isCompleteStatements(template)));
+    expect(keyed(onEventStatements(template)).map((s) => s.Action)).toEqual(['secretsmanager:GetSecretValue', 'kms:Decrypt']);
   });
 
   test('no statement of ours has Resource "*" (VPC and KMS key included)', () => {

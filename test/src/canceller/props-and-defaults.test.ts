@@ -4,17 +4,16 @@
  */
 import { Duration, SecretValue } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { PolytomicAuthMode, PolytomicBulkSyncCanceller, TimeoutAction } from '../../../src';
 import {
   ORG_ID, RESOURCE_TYPE, SECRET_ARN, SYNC_A, SYNC_B,
-  cancellerProperties, envStack, functionWithHandler, logicalId, newCanceller, synth, templateOf,
+  cancellerProperties, envStack, functionWithHandler, logicalId, newCanceller, synth, templateOf, vpcStack,
 } from '../support';
 
 /** The resource properties the construct documents (ServiceToken and ServiceTimeout come from CustomResource). */
 const DOCUMENTED_PROPERTIES = [
-  'ApiUrl', 'ApiVersion', 'AuthMode', 'GuardedResourcesHash', 'OnTimeout', 'OrganizationId', 'PollIntervalSeconds',
+  'ApiUrl', 'ApiVersion', 'AuthMode', 'GuardedResourcesHash', 'HaltMode', 'OnTimeout', 'OrganizationId', 'PollIntervalSeconds',
   'PropertiesVersion', 'SecretArn', 'SecretField', 'ServiceTimeout', 'ServiceToken', 'SyncIds', 'TimeoutSeconds',
 ];
 
@@ -27,7 +26,7 @@ describe('defaults', () => {
 
   test('renders every default property and nothing else', () => {
     // secretField, organizationId: absent; authMode API_KEY; apiUrl Polytomic's cloud; apiVersion 2025-09-18;
-    // timeout 30 min (ServiceTimeout = timeout + 120 s); pollInterval 15 s; timeoutAction FAIL; nothing guarded
+    // timeout 30 min (ServiceTimeout = timeout + 120 s); pollInterval 15 s; timeoutAction FAIL; haltMode CANCEL; nothing guarded
     const { template } = synth({ syncIds: [SYNC_A, SYNC_B] });
     template.hasResourceProperties(RESOURCE_TYPE, Match.objectEquals({
       ServiceToken: Match.anyValue(),
@@ -41,8 +40,11 @@ describe('defaults', () => {
       TimeoutSeconds: '1800',
       PollIntervalSeconds: '15',
       OnTimeout: 'FAIL',
+      HaltMode: 'CANCEL',
       GuardedResourcesHash: 'none',
     }));
+    // no resume without PAUSE_AND_RESUME
+    template.resourceCountIs('Custom::PolytomicBulkSyncResume', 0);
   });
 
   test('not in a VPC: no function has a VpcConfig, and no security group is created', () => {
@@ -51,27 +53,20 @@ describe('defaults', () => {
     template.resourceCountIs('AWS::EC2::SecurityGroup', 0);
   });
 
-  test('with a vpc: only the isComplete function gets a VpcConfig, in the private subnets with a new security group', () => {
-    const stack = envStack();
-    const vpc = new ec2.Vpc(stack, 'Vpc', {
-      maxAzs: 2,
-      natGateways: 1,
-      subnetConfiguration: [
-        { name: 'Public', subnetType: ec2.SubnetType.PUBLIC },
-        { name: 'App', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
-        { name: 'Egress', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
-      ],
-    });
+  test('with a vpc: both handler functions get a VpcConfig, in the private subnets with a new security group each', () => {
+    const { stack, vpc } = vpcStack();
     const { template } = synth({ vpc }, stack);
-    const [, isComplete] = functionWithHandler(template, 'index.isComplete');
     const sgs = Object.keys(template.findResources('AWS::EC2::SecurityGroup'));
-    expect(sgs).toHaveLength(1);
-    expect(isComplete.Properties.VpcConfig).toEqual({
-      SubnetIds: stack.resolve(vpc.privateSubnets.map((s) => s.subnetId)),
-      SecurityGroupIds: [{ 'Fn::GetAtt': [sgs[0], 'GroupId'] }],
-    });
+    expect(sgs).toHaveLength(2);
+    for (const handler of ['index.isComplete', 'index.onEvent']) {
+      const [, fn] = functionWithHandler(template, handler);
+      expect(fn.Properties.VpcConfig).toEqual({
+        SubnetIds: stack.resolve(vpc.privateSubnets.map((s) => s.subnetId)),
+        SecurityGroupIds: [{ 'Fn::GetAtt': [expect.stringMatching(new RegExp(`^(${sgs.join('|')})$`)), 'GroupId'] }],
+      });
+    }
     const withVpc = template.findResources('AWS::Lambda::Function', { Properties: { VpcConfig: Match.anyValue() } });
-    expect(Object.keys(withVpc)).toHaveLength(1);
+    expect(Object.keys(withVpc)).toHaveLength(2);
   });
 
   describe('the log group created when none is given', () => {

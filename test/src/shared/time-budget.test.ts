@@ -13,7 +13,8 @@ const {
   INVOCATION_SAFETY_MS, IS_COMPLETE_TIMEOUT_MS, MAX_POLL_INTERVAL_MS, MAX_TIMEOUT_MS, MIN_CALL_TIME_MS, MIN_POLL_INTERVAL_MS,
   MIN_ROUND_RETRY_MS, MIN_TIMEOUT_MS, MINUTE_MS, ON_EVENT_STATUS_READ_BUDGET_MS, ON_EVENT_TIMEOUT_MS, REQUEST_TIMEOUT_MS,
   ROLLBACK_MAX_WAIT_MS, ROUND_RESERVE_MS, SECOND_MS, SECRET_READ_TIMEOUT_MS, STACK_STATUS_ATTEMPT_TIMEOUT_MS,
-  STACK_STATUS_READ_MAX_MS, STATUS_MAX_AGE_MS, STOP_MARGIN_MS, invocationBounds, serviceTimeoutSeconds,
+  STACK_STATUS_READ_MAX_MS, STATUS_MAX_AGE_MS, COMPENSATION_WINDOW_MS, ABANDONED_PAUSE_HOLD_MS, FRAMEWORK_OVERHEAD_MS, STOP_MARGIN_MS,
+  invocationBounds, serviceTimeoutSeconds,
 } = budget;
 
 /** Every whole-second timeout a user may give. */
@@ -34,6 +35,12 @@ describe('rules over every allowed timeout', () => {
       expect(FRAMEWORK_TOTAL_TIMEOUT_MS).toBeGreaterThanOrEqual(serviceTimeoutMs);
       // a rollback's shorter wait fits too
       expect(Math.min(timeoutMs, ROLLBACK_MAX_WAIT_MS) + ANSWER_AFTER_DEADLINE_MAX_MS).toBeLessThanOrEqual(serviceTimeoutMs);
+      // a pause answers after its compensation window, still before CloudFormation and the waiter stop
+      const pauseTimeoutMs = serviceTimeoutSeconds(timeoutMs, true) * SECOND_MS;
+      expect(timeoutMs + COMPENSATION_WINDOW_MS + ANSWER_AFTER_DEADLINE_MAX_MS).toBeLessThanOrEqual(pauseTimeoutMs);
+      expect(pauseTimeoutMs).toBeLessThanOrEqual(Math.min(CLOUDFORMATION_MAX_WAIT_MS, FRAMEWORK_TOTAL_TIMEOUT_MS));
+      // a pause's Delete that holds for an abandoned Create answers in time too
+      expect(ON_EVENT_STATUS_READ_BUDGET_MS + ABANDONED_PAUSE_HOLD_MS + FRAMEWORK_OVERHEAD_MS).toBeLessThan(pauseTimeoutMs);
       checked++;
     }
     expect(checked).toBe((MAX_TIMEOUT_MS - MIN_TIMEOUT_MS) / SECOND_MS + 1);
@@ -47,6 +54,9 @@ describe('rules over every allowed poll interval', () => {
     }
     // the first invocation reads the key, then makes at least one round
     expect(SECRET_READ_TIMEOUT_MS + ROUND_RESERVE_MS).toBeLessThanOrEqual(IS_COMPLETE_TIMEOUT_MS - INVOCATION_SAFETY_MS);
+    // a pause keeps the compensation window at the end of each invocation: the longest interval still fits
+    expect(MAX_POLL_INTERVAL_MS + ROUND_RESERVE_MS).toBeLessThanOrEqual(IS_COMPLETE_TIMEOUT_MS - COMPENSATION_WINDOW_MS - INVOCATION_SAFETY_MS);
+    expect(SECRET_READ_TIMEOUT_MS + ROUND_RESERVE_MS).toBeLessThanOrEqual(IS_COMPLETE_TIMEOUT_MS - COMPENSATION_WINDOW_MS - INVOCATION_SAFETY_MS);
   });
 });
 
@@ -83,6 +93,8 @@ describe('stack status reads', () => {
   test('onEvent reads the status, with every retry, inside its budget and its minute', () => {
     expect(STACK_STATUS_READ_MAX_MS).toBeLessThanOrEqual(ON_EVENT_STATUS_READ_BUDGET_MS);
     expect(ON_EVENT_STATUS_READ_BUDGET_MS + STOP_MARGIN_MS).toBeLessThanOrEqual(ON_EVENT_TIMEOUT_MS);
+    // with PAUSE_AND_RESUME it also reads the key and every sync's activation
+    expect(budget.ON_EVENT_WORK_MAX_MS + STOP_MARGIN_MS).toBeLessThanOrEqual(ON_EVENT_TIMEOUT_MS);
   });
 
   test('while isComplete waits, no minute passes without a read', () => {
