@@ -39,6 +39,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'aws-sdk-client-mock',
     'cdk-nag@^2',
     'fast-check',
+    // benchmark only (test/bench): the official client, measured against the handler on the simulator
+    'polytomic@1.18.1',
   ],
 
   jestOptions: {
@@ -135,6 +137,14 @@ project.addTask('measure', {
   description: 'Print the handler bundle size and the resource count of stacks with 1 and 10 cancellers',
   env: { TS_NODE_TRANSPILE_ONLY: 'true' },
 }).exec('ts-node --project test/tsconfig.json test/measure/measure.ts');
+
+// `npm run bench`: one run against the simulator on loopback measures the handler and writes BENCHMARKS.md.
+const bench = project.addTask('bench', {
+  description: 'Measure the bundled handler, polling, template footprint and the official client against the local simulator; write BENCHMARKS.md',
+  env: { ...offlineAws, TS_NODE_TRANSPILE_ONLY: 'true' },
+});
+bench.spawn(bundle.bundleTask);
+bench.exec('ts-node --project test/tsconfig.json test/bench/bench.ts');
 
 for (const [name, value] of Object.entries(offlineAws)) {
   project.tasks.addEnvironment(name, value);

@@ -38,6 +38,10 @@ export interface HandlerDeps {
   readonly requestTimeoutMs?: number;
   /** reads the stack's status (rollback, abandoned request) */
   readonly stackStatus: StackStatusReader;
+  /** poll every `pollInterval` instead of adaptively (the benchmark compares the two) */
+  readonly fixedPolling?: boolean;
+  /** read each sync's status alone instead of all in one request (the benchmark compares the two) */
+  readonly perSyncStatus?: boolean;
 }
 
 export function defaultDeps(): HandlerDeps {

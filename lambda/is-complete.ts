@@ -20,19 +20,20 @@
 import { Activator } from './activation';
 import { settleAll } from './concurrency';
 import { readAuthorization } from './credentials';
-import { PermanentError, classify } from './errors';
+import { PermanentError, TransientError, classify } from './errors';
 import { HandlerContext, HandlerDeps, IsCompleteRequest, IsCompleteResponse, MAX_REASON_BYTES, deploymentError, defaultDeps } from './framework';
 import { Logger } from './logger';
 import { ResumeOutcome, deadlineMessage, outcomeData, resumeData } from './outcome';
 import { PolytomicClient } from './polytomic-client';
 import { parseProperties, parseResumeProperties } from './properties';
-import { planNextPoll } from './schedule';
+import { adaptivePollDelayMs, planNextPoll } from './schedule';
+import { resolveSelection } from './selection';
 import { StackWatch, UNKNOWN_STATUS, isPauseUndone } from './stack-status';
 import { SyncProgress, SyncWatcher } from './sync-watcher';
-import { ConnectionProperties } from './types';
+import { CancellerProperties, ConnectionProperties } from './types';
 import { Attribute, CancellerState, RESUME_RESOURCE_TYPE, STATE_KEY } from '../src/shared/contract';
 import {
-  COMPENSATION_WINDOW_MS, IAM_PROPAGATION_MS, RECHECK_MAX_AGE_MS, STACK_STATUS_READ_MAX_MS, STACK_STATUS_RETRY_STEP_MS, UNDONE_STATUS_READ_MS,
+  COMPENSATION_WINDOW_MS, IAM_PROPAGATION_MS, STACK_STATUS_READ_MAX_MS, STACK_STATUS_RETRY_STEP_MS, UNDONE_STATUS_READ_MS,
   InvocationBounds, MINUTE_MS, MIN_ROUND_RETRY_MS, REQUEST_TIMEOUT_MS,
   ROUND_RESERVE_MS, STOP_MARGIN_MS,
   invocationBounds,
@@ -52,6 +53,12 @@ interface FailureContext {
 
 /** One invocation: what it read from the request, and how far its polling got. */
 interface Run extends FailureContext {
+  /** the syncs it halts: those named, and with a selection by connection those listed once connected */
+  syncIds: readonly string[];
+  /** a selection by connection still to be listed */
+  readonly selection?: Pick<CancellerProperties, 'syncIds' | 'connectionIds' | 'allowEmptySelection'>;
+  /** the selection by connection was listed in this invocation */
+  selectionListed?: boolean;
   readonly deps: HandlerDeps;
   readonly props: ConnectionProperties;
   readonly state: CancellerState;
@@ -180,6 +187,7 @@ function readRequest(
   );
   let props: ConnectionProperties;
   let syncIds: readonly string[];
+  let selection: Run['selection'];
   try {
     if (resume) {
       props = parseResumeProperties(event.ResourceProperties);
@@ -187,7 +195,10 @@ function readRequest(
     } else {
       const canceller = parseProperties(event.ResourceProperties);
       props = canceller;
-      syncIds = activation?.action === 'activate' ? activation.syncIds : canceller.syncIds;
+      const selected = Array.isArray(raw?.selected) ? raw.selected.filter((id): id is string => typeof id === 'string') : undefined;
+      syncIds = activation?.action === 'activate' ? activation.syncIds : selected ?? canceller.syncIds;
+      // selecting by connection: the list is read once connected, unless onEvent read it (a pause)
+      if (activation?.action !== 'activate' && selected === undefined && canceller.connectionIds.length > 0) selection = canceller;
     }
   } catch (error) {
     return { unreadable: { logger, syncIds: [], watch, resume }, reason: classify(error).message };
@@ -200,6 +211,7 @@ function readRequest(
     run: {
       logger,
       syncIds,
+      ...selection ? { selection } : {},
       watch,
       resume,
       deps,
@@ -242,8 +254,20 @@ async function connect(run: Run): Promise<SyncWatcher> {
   const client = clientOf(run, run.authorization,
     () => Math.min(bounds.invocationEnd, state.deadline, run.roundStart + Math.max(props.pollIntervalMs, MIN_ROUND_RETRY_MS)));
   run.activator = new Activator(client, logger, run.requestId);
+  if (run.selection) {
+    // strict only in the request's first invocation, which the framework makes straight after onEvent
+    const strict = run.started - state.startedAt < deps.frameworkIntervalMs;
+    try {
+      run.syncIds = await resolveSelection(client, run.selection, logger, strict);
+      run.selectionListed = true;
+    } catch (error) {
+      const failure = classify(error);
+      if (failure instanceof PermanentError) throw failure;
+      throw new TransientError(`could not list the bulk syncs to select by connection: ${failure.message}`);
+    }
+  }
   // a new scope per invocation: a cancel re-sent by a later invocation is a new request
-  return new SyncWatcher(client, logger, run.requestScope, state.rollback);
+  return new SyncWatcher(client, logger, run.requestScope, state.rollback, deps.perSyncStatus === true);
 }
 
 function clientOf(run: Run, authorization: string, retryDeadline: () => number, stopBy = run.bounds.stopBy): PolytomicClient {
@@ -280,10 +304,12 @@ async function pollUntilDone(run: Run, watcher: SyncWatcher): Promise<Ending> {
       if (gaveUp.length === 0) return { kind: 'completed' };
       return { kind: 'failed', reason: gaveUp.map((p) => `${p.syncId}: ${p.lastError}`).join('; ') };
     }
+    const now = deps.clock.now();
     const plan = planNextPoll({
-      now: deps.clock.now(),
+      now,
       lastPollAt: run.roundStart,
-      pollIntervalMs: props.pollIntervalMs,
+      // soon after the cancels, then less and less often (fixed: every pollInterval)
+      pollIntervalMs: deps.fixedPolling ? props.pollIntervalMs : adaptivePollDelayMs(run.roundStart - state.startedAt, props.pollIntervalMs),
       deadline: state.deadline,
       invocationEnd: bounds.invocationEnd,
       frameworkIntervalMs: deps.frameworkIntervalMs,
@@ -321,7 +347,7 @@ function endingOfError(run: Run, error: unknown): Ending {
   const failure = classify(error);
   if (failure instanceof PermanentError) return { kind: 'failed', reason: failure.message };
   if (run.deps.clock.now() < run.state.deadline) return { kind: 'retry', reason: failure.message };
-  return { kind: 'deadline', reason: `could not read the Polytomic key: ${failure.message}` };
+  return { kind: 'deadline', reason: run.authorization === undefined ? `could not read the Polytomic key: ${failure.message}` : failure.message };
 }
 
 /** Acts on the decision: logs it and answers the framework. */
@@ -338,7 +364,7 @@ async function end(run: Run, ending: Ending): Promise<IsCompleteResponse> {
       logger.info('still waiting', { pending: rounds.filter((p) => !p.done).map((p) => `${p.syncId}: ${p.status}`) });
       return { IsComplete: false };
     case 'retry':
-      logger.warn('could not read the key, will try again', { reason: ending.reason });
+      logger.warn(run.authorization === undefined ? 'could not read the key, will try again' : 'could not start polling, will try again', { reason: ending.reason });
       return { IsComplete: false };
     case 'deadline':
       return onDeadline(run, ending.reason);
@@ -357,7 +383,8 @@ async function end(run: Run, ending: Ending): Promise<IsCompleteResponse> {
  */
 async function pauseLeftBehind(run: Run): Promise<string | undefined> {
   if (run.state.activation?.action !== 'deactivate' || run.state.rollback) return undefined;
-  const left = await run.watch.check(RECHECK_MAX_AGE_MS);
+  // read now, however recent the last read: the answer about to be given decides
+  const left = await run.watch.check(0);
   if (left) await compensate(run);
   return left;
 }
@@ -382,7 +409,9 @@ async function onDeadline(run: Run, reason?: string): Promise<IsCompleteResponse
  */
 function attributesOf(context: FailureContext, rounds: readonly SyncProgress[], timedOut: boolean): Record<string, string> {
   if (context.resume) return resumeData(NOTHING_RESUMED, `rollback: ${context.syncIds.length} paused again until the pause is undone`);
-  return outcomeData(context.syncIds, rounds, timedOut);
+  const data = outcomeData(context.syncIds, rounds, timedOut);
+  const unlisted = 'selection' in context && (context as Run).selection !== undefined && (context as Run).selectionListed !== true;
+  return unlisted ? { ...data, [Attribute.Summary]: 'the selection by connection could not be listed' } : data;
 }
 
 /** Most sync ids a failure reason names; the log names them all. */

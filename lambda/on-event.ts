@@ -19,11 +19,13 @@ import { isUuid, pausePhysicalId, pauseTimeOf, pausedSyncsOf, resumePhysicalId, 
 import { PolytomicClient } from './polytomic-client';
 import { checkProperties, checkResumeProperties, parseProperties, parseResumeProperties, readPauseId } from './properties';
 import { nextRetryAt } from './schedule';
+import { resolveSelection } from './selection';
 import { UNKNOWN_STATUS, isPauseUndone, isRollbackUpdate } from './stack-status';
 import { CancellerProperties } from './types';
 import { CANCELLER_RESOURCE_TYPE, CancellerState, RESUME_RESOURCE_TYPE, STATE_KEY } from '../src/shared/contract';
 import {
-  ABANDONED_PAUSE_HOLD_MS, CONCURRENT_REQUESTS, IAM_PROPAGATION_MS, ON_EVENT_STATUS_READ_BUDGET_MS, ON_EVENT_TIMEOUT_MS, REQUEST_TIMEOUT_MS,
+  ABANDONED_PAUSE_HOLD_MS, CONCURRENT_REQUESTS, MAX_SYNCS_PER_CANCELLER, IAM_PROPAGATION_MS, ON_EVENT_STATUS_READ_BUDGET_MS, ON_EVENT_TIMEOUT_MS,
+  REQUEST_TIMEOUT_MS,
   ROLLBACK_MAX_WAIT_MS,
   SECRET_READ_TIMEOUT_MS, STOP_MARGIN_MS,
 } from '../src/shared/time-budget';
@@ -122,8 +124,8 @@ async function pause(
     throw deploymentError(`haltMode PAUSE_AND_RESUME needs bulk sync ids that are UUIDs: ${notUuids.join(', ')} ${notUuids.length === 1 ? 'is' : 'are'} not`, logger);
   }
   const stopBy = eventStart + ON_EVENT_TIMEOUT_MS - STOP_MARGIN_MS;
-  const active = await readActive(props, deps, logger, eventStart, stopBy);
-  const paused = props.syncIds.filter((_, i) => active[i]);
+  const { selected, active } = await readActive(props, deps, logger, eventStart, stopBy);
+  const paused = selected.filter((_, i) => active[i]);
   const state: CancellerState = {
     version: 1,
     // when the stack status was read (isComplete reads it again once that is too old), and
@@ -133,18 +135,26 @@ async function pause(
     rollback: false,
     ...stackStatus === UNKNOWN_STATUS ? {} : { stackStatus },
     activation: { action: 'deactivate', syncIds: paused },
+    ...props.connectionIds.length > 0 ? { selected } : {},
   };
   logger.info('deployment will pause the active bulk syncs and wait for them', {
-    syncs: props.syncIds.length, paused, inactive: props.syncIds.filter((_, i) => !active[i]), deadline: new Date(state.deadline).toISOString(),
+    syncs: selected.length, paused, inactive: selected.filter((_, i) => !active[i]), deadline: new Date(state.deadline).toISOString(),
   });
   return { PhysicalResourceId: pausePhysicalId(runTagOf(event.RequestId, eventStart), paused), [STATE_KEY]: state };
 }
 
-/** Whether each sync of the pause is active, in order; a failure to read any fails the deployment. */
-async function readActive(props: CancellerProperties, deps: HandlerDeps, logger: Logger, eventStart: number, stopBy: number): Promise<boolean[]> {
+/**
+ * The syncs the pause halts (its selection, resolved) and whether each is active, in order; a
+ * failure to read any fails the deployment.
+ */
+async function readActive(
+  props: CancellerProperties, deps: HandlerDeps, logger: Logger, eventStart: number, stopBy: number,
+): Promise<{ readonly selected: string[]; readonly active: boolean[] }> {
   const requestTimeoutMs = deps.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
-  // the reads of every sync, 4 at a time, each taking its whole timeout: the key read ends before
-  const keyDeadline = stopBy - Math.ceil(props.syncIds.length / CONCURRENT_REQUESTS) * requestTimeoutMs;
+  // the reads of every sync (and of the list, selecting by connection), 4 at a time, each
+  // taking its whole timeout: the key read ends before
+  const reads = props.connectionIds.length > 0 ? MAX_SYNCS_PER_CANCELLER + CONCURRENT_REQUESTS : props.syncIds.length;
+  const keyDeadline = stopBy - Math.ceil(reads / CONCURRENT_REQUESTS) * requestTimeoutMs;
   let authorization: string;
   try {
     authorization = await readKeyPatiently(props, deps, logger, eventStart, keyDeadline);
@@ -161,12 +171,18 @@ async function readActive(props: CancellerProperties, deps: HandlerDeps, logger:
     requestTimeoutMs,
     clock: deps.clock,
   });
-  const results = await settleAll(props.syncIds, (id) => client.getSync(id));
-  const failed = results.flatMap((result, i) => result.ok ? [] : [`${props.syncIds[i]}: ${classify(result.error).message}`]);
-  if (failed.length > 0) {
-    throw deploymentError(`could not read whether ${failed.length} of ${props.syncIds.length} bulk sync(s) are active, so nothing was paused: ${failed.join('; ')}`, logger);
+  let selected: string[];
+  try {
+    selected = await resolveSelection(client, props, logger);
+  } catch (error) {
+    throw deploymentError(`could not tell which bulk syncs to pause, so nothing was paused: ${classify(error).message}`, logger);
   }
-  return results.map((result) => result.ok && result.value.active);
+  const results = await settleAll(selected, (id) => client.getSync(id));
+  const failed = results.flatMap((result, i) => result.ok ? [] : [`${selected[i]}: ${classify(result.error).message}`]);
+  if (failed.length > 0) {
+    throw deploymentError(`could not read whether ${failed.length} of ${selected.length} bulk sync(s) are active, so nothing was paused: ${failed.join('; ')}`, logger);
+  }
+  return { selected, active: results.map((result) => result.ok && result.value.active) };
 }
 
 /**

@@ -69,7 +69,8 @@ export function outcomeData(
   const fixed: CancellerAttributes = {
     [Attribute.TimedOut]: String(timedOut),
     // made of redacted statuses only, so it may be cut
-    [Attribute.Summary]: clip([...counts].map(([status, n]) => `${n} ${status}`).join(', ') || 'no status read', MAX_SUMMARY_BYTES),
+    [Attribute.Summary]: clip([...counts].map(([status, n]) => `${n} ${status}`).join(', ') || (syncIds.length === 0 ? 'no bulk sync selected' : 'no status read'),
+      MAX_SUMMARY_BYTES),
   };
   return { ...statuses, ...fixed };
 }

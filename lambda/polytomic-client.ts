@@ -12,10 +12,10 @@ import { createHash } from 'node:crypto';
 import { Clock } from './clock';
 import { PermanentError, TransientError, describe, isTransientStatus } from './errors';
 import { Logger } from './logger';
-import { Execution, SyncStatus, errorMessageOf, parseStatusResponse } from './responses';
+import { Execution, SyncStatus, errorMessageOf, parseMultiStatusResponse, parseStatusResponse } from './responses';
 import { BackoffPolicy, DEFAULT_BACKOFF, nextRetryAt, parseRetryAfter } from './schedule';
 import { apiUrlProblems } from '../src/shared/limits';
-import { MIN_CALL_TIME_MS, REQUEST_TIMEOUT_MS } from '../src/shared/time-budget';
+import { MAX_RETRY_AFTER_MS, MIN_CALL_TIME_MS, REQUEST_TIMEOUT_MS, SECOND_MS } from '../src/shared/time-budget';
 
 export interface PolytomicClientOptions {
   readonly apiUrl: string;
@@ -87,8 +87,21 @@ export class IdempotencyKeys {
   }
 }
 
+/** A sync as the list shows it: enough to select it by connection. */
+export interface ListedSync {
+  readonly id: string;
+  readonly sourceConnectionId?: string;
+  readonly destinationConnectionId?: string;
+}
+
+/** The largest page 2025-09-18 serves; a list past this many pages is not what a canceller selects from. */
+const LIST_PAGE_SIZE = 50;
+const MAX_LIST_PAGES = 200;
+
 export class PolytomicClient {
   private readonly requestTimeoutMs: number;
+  /** no request is sent before this (epoch ms, on the clock): the last Retry-After */
+  private notBefore = 0;
   private readonly clock: Clock;
 
   constructor(private readonly options: PolytomicClientOptions) {
@@ -106,6 +119,51 @@ export class PolytomicClient {
     if (res.status === 404) throw notFound(syncId);
     if (res.status >= 400) throw new PermanentError(`GET status of bulk sync ${syncId} was refused (HTTP ${res.status}): ${errorMessageOf(res.body)}`);
     return parseStatusResponse(res.body);
+  }
+
+  /** Now, on the client's clock (its callers time what they send by it). */
+  now(): number {
+    return this.clock.now();
+  }
+
+  /**
+   * `GET /api/bulk/syncs`, every page: each sync's id and the connections it reads from and
+   * writes to. Pages are followed by `pagination.next_page_token` (API 2025-09-18; earlier
+   * versions answer the whole list at once, without it). An error answer is permanent.
+   */
+  async listSyncs(): Promise<ListedSync[]> {
+    const listed: ListedSync[] = [];
+    let token: string | undefined;
+    for (let page = 0; page < MAX_LIST_PAGES; page++) {
+      const query = `limit=${LIST_PAGE_SIZE}${token === undefined ? '' : `&page_token=${encodeURIComponent(token)}`}`;
+      const res = await this.request('GET', `/api/bulk/syncs?${query}`, 'GET syncs', 'list');
+      if (res.status >= 400) throw new PermanentError(`GET of the bulk sync list was refused (HTTP ${res.status}): ${errorMessageOf(res.body)}`);
+      const body = isObject(res.body) ? res.body : {};
+      if (!Array.isArray(body.data)) throw new TransientError('the bulk sync list answer has no "data" list');
+      for (const sync of body.data) {
+        if (!isObject(sync) || typeof sync.id !== 'string') continue;
+        const connection = (key: string) => (typeof sync[key] === 'string' ? sync[key] as string : undefined);
+        listed.push({ id: sync.id, sourceConnectionId: connection('source_connection_id'), destinationConnectionId: connection('destination_connection_id') });
+      }
+      const next = isObject(body.pagination) && typeof body.pagination.next_page_token === 'string' ? body.pagination.next_page_token : '';
+      if (next === '') return listed;
+      token = next;
+    }
+    throw new PermanentError(`the bulk sync list has more than ${MAX_LIST_PAGES} pages of ${LIST_PAGE_SIZE}: select the syncs by id instead`);
+  }
+
+  /**
+   * `GET /api/bulk/syncs/status?sync_id=…` (repeated): every sync's status in one request.
+   * `refused` when Polytomic answers with an error (the endpoint is not there, or will not
+   * serve these ids): the caller reads each sync alone from then on; `unusable` when the
+   * answer cannot be read. Auth failures throw, as every request's do; a transient failure
+   * throws a TransientError once no retry fits.
+   */
+  async getStatuses(syncIds: readonly string[]): Promise<NonNullable<ReturnType<typeof parseMultiStatusResponse>> | 'refused' | 'unusable'> {
+    const query = syncIds.map((id) => `sync_id=${encodeURIComponent(id)}`).join('&');
+    const res = await this.request('GET', `/api/bulk/syncs/status?${query}`, 'GET statuses', syncIds.length === 1 ? syncIds[0] : `${syncIds.length} syncs`);
+    if (res.status >= 400) return 'refused';
+    return parseMultiStatusResponse(res.body) ?? 'unusable';
   }
 
   /**
@@ -171,11 +229,30 @@ export class PolytomicClient {
   ): Promise<Answer> {
     const request = this.prepare(method, path, label, syncId, body);
     const keys = keyFor ? new IdempotencyKeys(keyFor) : undefined;
+    await this.waitForRetryAfter(request);
     for (let attempt = 0; ; attempt++) {
       const result = await this.attempt(request, keys);
       if (!(result instanceof TransientError)) return result;
+      // clamped as the backoff clamps it: a Retry-After of an hour must not cost the invocation
+      if (result.retryAfterMs !== undefined) {
+        this.notBefore = Math.max(this.notBefore, this.clock.now() + Math.min(result.retryAfterMs, MAX_RETRY_AFTER_MS));
+      }
       await this.waitToRetry(request, result, attempt);
     }
+  }
+
+  /**
+   * A `Retry-After` holds for every request of this client, not only the one it answered: a
+   * later round, however soon adaptive polling plans it, waits for it too, or gives up on
+   * this round when it could not be sent before its retry deadline.
+   */
+  private async waitForRetryAfter(request: PreparedRequest): Promise<void> {
+    const waitMs = this.notBefore - this.clock.now();
+    if (waitMs <= 0) return;
+    if (this.notBefore + this.requestTimeoutMs > this.options.retryDeadline()) {
+      throw new TransientError(`${request.label} not sent: Polytomic asked to wait ${Math.ceil(waitMs / SECOND_MS)} s (Retry-After)`);
+    }
+    await this.clock.sleep(waitMs);
   }
 
   /** The URL and the headers every attempt sends. */

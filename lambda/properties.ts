@@ -57,6 +57,10 @@ const CONNECTION_READERS = {
 const READERS = {
   ...CONNECTION_READERS,
   SyncIds: (value: unknown): string[] => [...new Set(parseList(value))],
+  ConnectionIds: (value: unknown): string[] => [...new Set(parseList(value))],
+  AllowEmptySelection: (value: unknown): boolean => (parseString(value) ?? String(DEFAULTS.allowEmptySelection)).toLowerCase() === 'true',
+  // only makes CloudFormation send an Update at every deployment (runPolicy EVERY_DEPLOYMENT)
+  DeploymentNonce: nothing,
   // upper-cased but not checked, so that a refusal can name what was given
   HaltMode: (value: unknown): string => (parseString(value) ?? DEFAULTS.haltMode).toUpperCase(),
   // only makes CloudFormation send an Update when a guarded resource may change
@@ -124,13 +128,15 @@ function connectionProblems(raw: Record<string, unknown> | undefined): string[] 
 
 export function parseProperties(raw: Record<string, unknown> | undefined): CancellerProperties {
   const read = readAll(READERS, raw);
-  const syncIds = read.SyncIds;
-  if (syncIds.length === 0) throw new PermanentError(`resource property ${Prop.SyncIds} is empty: at least one bulk sync id is expected`);
+  const { SyncIds: syncIds, ConnectionIds: connectionIds, AllowEmptySelection: allowEmptySelection } = read;
+  if (syncIds.length === 0 && connectionIds.length === 0 && !allowEmptySelection) {
+    throw new PermanentError(`resource properties ${Prop.SyncIds} and ${Prop.ConnectionIds} are empty: at least one bulk sync or connection is expected`);
+  }
   const connection = parseConnection(raw);
   // out of range only if the construct could not check it: onEvent refuses it outside a
   // rollback, and a rollback only cancels, the safe reading of a mode not understood
   const haltMode = isHaltMode(read.HaltMode) ? read.HaltMode : 'CANCEL';
-  return { syncIds, ...connection, haltMode };
+  return { syncIds, connectionIds, allowEmptySelection, ...connection, haltMode };
 }
 
 /** The resume's properties; the syncs to activate again are those its `PauseId` names. */

@@ -3,7 +3,9 @@
  * the next status poll. Nothing here reads a clock, so tests and property checks drive it
  * with simulated time.
  */
-import { BACKOFF_BASE_MS, BACKOFF_MAX_MS, MAX_RETRY_AFTER_MS, SECOND_MS } from '../src/shared/time-budget';
+import {
+  ADAPTIVE_POLL_PERCENT, BACKOFF_BASE_MS, BACKOFF_MAX_MS, FAST_POLL_MS, FAST_POLL_PHASE_MS, FIRST_RECHECK_MS, MAX_RETRY_AFTER_MS, SECOND_MS,
+} from '../src/shared/time-budget';
 
 export interface BackoffPolicy {
   /** first retry waits up to this long */
@@ -91,4 +93,20 @@ export function planNextPoll(args: {
   }
   const yieldAt = Math.min(due - args.frameworkIntervalMs, args.invocationEnd - args.roundReserveMs);
   return { kind: 'yield', waitMs: Math.max(0, yieldAt - args.now) };
+}
+
+/**
+ * The wait before the next round of polls, `sinceMs` after the wait began (the first cancel):
+ * FIRST_RECHECK_MS at first, then FAST_POLL_MS until FAST_POLL_PHASE_MS, so a cancel that
+ * lands within it is seen within FAST_POLL_MS; then ADAPTIVE_POLL_PERCENT of the time
+ * elapsed, so a longer one is seen within that share of its own duration, at a cost that
+ * grows only with the logarithm of it. Never longer than `pollIntervalMs`.
+ */
+export function adaptivePollDelayMs(sinceMs: number, pollIntervalMs: number): number {
+  const since = Math.max(0, sinceMs);
+  let delay: number;
+  if (since < FIRST_RECHECK_MS) delay = FIRST_RECHECK_MS;
+  else if (since < FAST_POLL_PHASE_MS) delay = FAST_POLL_MS;
+  else delay = Math.max(FAST_POLL_MS, Math.floor((since * ADAPTIVE_POLL_PERCENT) / 100));
+  return Math.min(delay, pollIntervalMs);
 }

@@ -6,7 +6,9 @@
 import { PermanentError, classify } from './errors';
 import { Logger, clip } from './logger';
 import { PolytomicClient, idempotencyKey } from './polytomic-client';
+import { SyncStatus } from './responses';
 import { TERMINAL_STATUSES } from './types';
+import { CANCEL_RESEND_MIN_MS } from '../src/shared/time-budget';
 
 /**
  * What the watcher reports of one sync. `status` and `lastError` are Polytomic's words, so
@@ -50,6 +52,8 @@ interface CancelMemory {
   pollsSinceCancel: number;
   /** `canceling` was seen since the last cancel: a later `running` means it did not take */
   sawCanceling: boolean;
+  /** when the last cancel was sent (on the client's clock); -Infinity: send again at the next round */
+  sentAt: number;
 }
 
 /** A cancel that shows no effect after this many polls is sent again (with a new key). */
@@ -65,6 +69,8 @@ export class SyncWatcher {
   private readonly cancels = new Map<string, CancelMemory>();
   private readonly lastSeen = new Map<string, SyncProgress>();
   private readonly restarts = new Map<string, RestartMemory>();
+  /** the multi-status endpoint refused once: each sync is read alone for the rest of this invocation */
+  private multiRefused = false;
 
   constructor(
     private readonly client: PolytomicClient,
@@ -77,13 +83,17 @@ export class SyncWatcher {
      * (`gaveUp`) and the others are still cancelled. Otherwise pollAll throws it.
      */
     private readonly rollback = false,
+    /** read each sync's status alone, never all at once (the benchmark compares the two) */
+    private readonly perSyncStatus = false,
   ) {}
+
 
   /**
    * Polls every sync, at most `MAX_CONCURRENT_SYNCS` at a time. Throws only PermanentError,
    * and only once every request of the round has ended: nothing runs on in the background.
    */
   async pollAll(syncIds: readonly string[]): Promise<SyncProgress[]> {
+    const together = await this.readTogether(syncIds);
     const results: SyncProgress[] = new Array(syncIds.length);
     let next = 0;
     let failure: unknown;
@@ -91,7 +101,7 @@ export class SyncWatcher {
       while (failure === undefined && next < syncIds.length) {
         const index = next++;
         try {
-          results[index] = await this.pollOne(syncIds[index]);
+          results[index] = await this.pollOne(syncIds[index], together?.get(syncIds[index].toLowerCase()));
         } catch (error) {
           failure ??= error;
         }
@@ -102,11 +112,42 @@ export class SyncWatcher {
     return results;
   }
 
-  private async pollOne(syncId: string): Promise<SyncProgress> {
+  /**
+   * Every sync's status in one request (`GET /api/bulk/syncs/status`): a round over 25 syncs
+   * that all rest costs 1 request, not 25. A sync the answer leaves unsure (not listed, or
+   * running without an execution id) is read alone, as is every sync when the answer fails
+   * (this round) or is refused (from then on: the endpoint may not serve this key or version).
+   */
+  private async readTogether(syncIds: readonly string[]): Promise<ReadonlyMap<string, SyncStatus> | undefined> {
+    if (this.perSyncStatus || this.multiRefused || syncIds.length < 2) return undefined;
+    let answer: Awaited<ReturnType<PolytomicClient['getStatuses']>>;
+    try {
+      answer = await this.client.getStatuses(syncIds);
+    } catch (error) {
+      const failure = classify(error);
+      if (!(failure instanceof PermanentError)) {
+        this.logger.warn('could not read every status at once; each sync is read alone this round', { reason: failure.message });
+        return undefined;
+      }
+      answer = 'refused'; // the reads of each sync tell which, if any, is refused
+    }
+    if (answer === 'refused') {
+      this.multiRefused = true;
+      this.logger.warn('the status of many syncs in one request was refused: each sync is read alone from now on');
+      return undefined;
+    }
+    if (answer === 'unusable') {
+      this.logger.warn('the status of many syncs could not be read from the answer; each sync is read alone this round');
+      return undefined;
+    }
+    return new Map([...answer].filter(([, status]) => !status.unsure));
+  }
+
+  private async pollOne(syncId: string, known?: SyncStatus): Promise<SyncProgress> {
     const log = this.logger.child({ syncId });
     let progress: SyncProgress;
     try {
-      progress = await this.step(syncId, log);
+      progress = await this.step(syncId, log, known);
     } catch (error) {
       const failure = classify(error);
       if (failure instanceof PermanentError) {
@@ -149,8 +190,9 @@ export class SyncWatcher {
     }
   }
 
-  private async step(syncId: string, log: Logger): Promise<SyncProgress> {
-    const { current, last } = await this.client.getStatus(syncId);
+  /** One round for one sync, from its status as read together with the others (`known`) or read now. */
+  private async step(syncId: string, log: Logger, known?: SyncStatus): Promise<SyncProgress> {
+    const { current, last } = known ?? await this.client.getStatus(syncId);
     this.noteExecutions(syncId, current?.id, last?.id);
     if (!current || TERMINAL_STATUSES.has(current.status)) {
       const finished = current ?? last;
@@ -161,7 +203,7 @@ export class SyncWatcher {
 
     let memory = this.cancels.get(syncId);
     if (memory?.executionId !== current.id) {
-      memory = { executionId: current.id, sent: 0, pollsSinceCancel: 0, sawCanceling: false };
+      memory = { executionId: current.id, sent: 0, pollsSinceCancel: 0, sawCanceling: false, sentAt: -Infinity };
       this.cancels.set(syncId, memory);
     }
     if (current.status === 'canceling') {
@@ -173,7 +215,9 @@ export class SyncWatcher {
     // running, or any state not known to be terminal (a future status, too). A cancel is
     // (re)sent when none was, when the execution went back to running after `canceling`, or
     // when the last one showed no effect for a few polls (accepted before the run started).
-    const resend = memory.sent === 0 || memory.sawCanceling || memory.pollsSinceCancel >= RESEND_AFTER_POLLS;
+    // a few polls and some time: adaptive polling reads every second or two at first
+    const resend = memory.sent === 0 || memory.sawCanceling
+      || (memory.pollsSinceCancel >= RESEND_AFTER_POLLS && this.client.now() - memory.sentAt >= CANCEL_RESEND_MIN_MS);
     if (!resend) {
       memory.pollsSinceCancel++;
       log.info('waiting for the queued cancel', { status: current.status, executionId: current.id });
@@ -182,6 +226,7 @@ export class SyncWatcher {
     memory.sent++;
     memory.pollsSinceCancel = 0;
     memory.sawCanceling = false;
+    memory.sentAt = this.client.now();
     const logical = [this.requestScope, syncId, current.id, String(memory.sent)];
     let answer: Awaited<ReturnType<PolytomicClient['cancel']>>;
     try {
@@ -190,6 +235,7 @@ export class SyncWatcher {
       const failure = classify(error);
       if (failure instanceof PermanentError) throw failure;
       memory.pollsSinceCancel = RESEND_AFTER_POLLS; // try again at the next round
+      memory.sentAt = -Infinity;
       log.warn('cancel failed, will try again', { reason: failure.message, executionId: current.id });
       return { syncId, done: false, status: current.status, executionId: current.id, lastError: failure.message };
     }
@@ -200,6 +246,7 @@ export class SyncWatcher {
     } else {
       // most often the execution ended between the two calls; the next status read tells
       memory.pollsSinceCancel = RESEND_AFTER_POLLS; // if it still runs, cancel again at once
+      memory.sentAt = -Infinity;
       log.warn('cancel refused, will read the status again', { httpStatus: answer.status, reason: answer.message, executionId: current.id });
     }
     return { syncId, done: false, status: current.status, executionId: current.id };

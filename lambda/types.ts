@@ -20,7 +20,12 @@ export interface ConnectionProperties {
 
 /** The canceller's resource properties (the pause, in PAUSE_AND_RESUME) after lenient parsing, with defaults applied. */
 export interface CancellerProperties extends ConnectionProperties {
+  /** the syncs named by id */
   readonly syncIds: string[];
+  /** every sync whose source or destination is one of these is selected too (listed at deploy time) */
+  readonly connectionIds: string[];
+  /** a selection that comes to no sync is accepted (and does nothing) */
+  readonly allowEmptySelection: boolean;
   readonly haltMode: HaltModeName;
 }
 

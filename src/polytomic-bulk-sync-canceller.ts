@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Annotations, CustomResource, Duration, Lazy, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -36,6 +37,21 @@ export enum TimeoutAction {
   CONTINUE = 'CONTINUE',
 }
 
+/** When the canceller runs. */
+export enum RunPolicy {
+  /**
+   * When it is created, when its props change, and when a construct it guards
+   * (`executeBefore`) changes: a deployment that changes none of them calls nothing.
+   */
+  ON_GUARDED_CHANGE = 'ON_GUARDED_CHANGE',
+  /**
+   * At every deployment of the stack, for changes the stack cannot see (a migration step,
+   * another stack, a manual change). A property new at each synthesis makes CloudFormation
+   * update the canceller every time, so `cdk diff` always lists it.
+   */
+  EVERY_DEPLOYMENT = 'EVERY_DEPLOYMENT',
+}
+
 /** What the canceller does to the syncs before the guarded constructs change. */
 export enum HaltMode {
   /**
@@ -54,9 +70,39 @@ export enum HaltMode {
 /** Properties of a {@link PolytomicBulkSyncCanceller}. */
 export interface PolytomicBulkSyncCancellerProps {
   /**
-   * The Polytomic bulk syncs to cancel: their ids (UUIDs), at most 25.
+   * The Polytomic bulk syncs to halt, by id (UUIDs). With `connectionIds` the syncs it
+   * selects are added; at most 25 syncs in all.
+   *
+   * @default - none: `connectionIds` selects the syncs
    */
-  readonly syncIds: string[];
+  readonly syncIds?: string[];
+
+  /**
+   * Also halt every bulk sync whose source or destination is one of these Polytomic
+   * connections (their ids, UUIDs). The syncs are listed when the stack deploys, so a sync
+   * added in the Polytomic app since the last deployment is halted too; the handler's log and
+   * the resource's attributes (one per sync, named by its id) show which were selected.
+   *
+   * @default - only the syncs of `syncIds`
+   */
+  readonly connectionIds?: string[];
+
+  /**
+   * Accept a selection that comes to no sync at all (then nothing is halted). Otherwise a
+   * canceller with neither `syncIds` nor `connectionIds` is refused at synth, and one whose
+   * connections have no sync fails the deployment: an empty selection is a choice, never an
+   * accident.
+   *
+   * @default false
+   */
+  readonly allowEmptySelection?: boolean;
+
+  /**
+   * When the canceller runs: on changes of the constructs it guards, or at every deployment.
+   *
+   * @default RunPolicy.ON_GUARDED_CHANGE
+   */
+  readonly runPolicy?: RunPolicy;
 
   /**
    * The secret that holds the Polytomic key. Only its ARN reaches the template; the handler
@@ -252,6 +298,7 @@ export class PolytomicBulkSyncCanceller extends Construct {
   readonly timedOut: string;
 
   private readonly guardedScopes: IConstruct[] = [];
+  private readonly selectsByConnection: boolean;
   /** what this canceller's resource waits for (`executeAfter`) */
   private readonly prerequisites: IConstruct[] = [];
   private readonly provider: CancellerProvider;
@@ -259,7 +306,8 @@ export class PolytomicBulkSyncCanceller extends Construct {
   constructor(scope: Construct, id: string, props: PolytomicBulkSyncCancellerProps) {
     super(scope, id);
     const settings = checkedSettings(this.node.path, props);
-    this.syncIds = [...props.syncIds];
+    this.selectsByConnection = Token.isUnresolved(settings.connectionIds) || settings.connectionIds.length > 0;
+    this.syncIds = [...props.syncIds ?? []];
 
     this.provider = CancellerProvider.getOrCreate(this, {
       vpc: props.vpc,
@@ -325,7 +373,8 @@ export class PolytomicBulkSyncCanceller extends Construct {
    * `canceled` or `completed` (`none` if the sync never ran).
    */
   finalStatusOf(syncId: string): string {
-    if (Token.isUnresolved(syncId) || Token.isUnresolved(this.syncIds)) return this.resource.getAttString(syncId);
+    // a sync selected by connection is known only at deploy time
+    if (Token.isUnresolved(syncId) || Token.isUnresolved(this.syncIds) || this.selectsByConnection) return this.resource.getAttString(syncId);
     // the attribute is named by the id exactly as it was given in syncIds
     const known = this.syncIds.find((id) => id.toLowerCase() === syncId.toLowerCase());
     if (known === undefined) throw new Error(`finalStatusOf(${syncId}): that sync is not one of this canceller's syncIds`);
@@ -374,6 +423,11 @@ export class PolytomicBulkSyncCanceller extends Construct {
     const properties: CancellerWireProperties = {
       ...connectionProperties(settings, secret),
       SyncIds: this.syncIds,
+      // absent unless used: a canceller deployed before they existed sees no change
+      ConnectionIds: this.selectsByConnection ? settings.connectionIds : undefined,
+      AllowEmptySelection: settings.allowEmptySelection ? 'true' : undefined,
+      // new at each synthesis: CloudFormation sends an Update at every deployment
+      DeploymentNonce: settings.runPolicy === RunPolicy.EVERY_DEPLOYMENT ? randomUUID() : undefined,
       HaltMode: settings.haltMode,
       // Change whenever a guarded construct may change, so the cancel runs again before it.
       // Uncached: computed while the template is written, after every aspect has run.

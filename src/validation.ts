@@ -1,5 +1,5 @@
 import { Duration, Token } from 'aws-cdk-lib';
-import type { HaltMode, PolytomicAuthMode, PolytomicBulkSyncCancellerProps, TimeoutAction } from './polytomic-bulk-sync-canceller';
+import type { HaltMode, PolytomicAuthMode, PolytomicBulkSyncCancellerProps, RunPolicy, TimeoutAction } from './polytomic-bulk-sync-canceller';
 import { AuthMode, DEFAULTS, HaltModeName, TimeoutBehavior } from './shared/contract';
 import {
   MAX_POLL_INTERVAL_SECONDS, MAX_SYNCS, MAX_TIMEOUT_SECONDS, MIN_POLL_INTERVAL_SECONDS, MIN_TIMEOUT_SECONDS,
@@ -25,6 +25,9 @@ export interface CheckedSettings {
   readonly timeoutAction: TimeoutAction;
   readonly haltMode: HaltMode;
   readonly runAfterResume: boolean;
+  readonly connectionIds: string[];
+  readonly allowEmptySelection: boolean;
+  readonly runPolicy: RunPolicy;
 }
 
 /**
@@ -45,9 +48,13 @@ export function checkedSettings(path: string, props: PolytomicBulkSyncCancellerP
     timeoutAction: props.timeoutAction ?? DEFAULTS.onTimeout as TimeoutAction,
     haltMode: props.haltMode ?? DEFAULTS.haltMode as HaltMode,
     runAfterResume: props.runAfterResume ?? DEFAULTS.runAfterResume,
+    connectionIds: props.connectionIds ?? [],
+    allowEmptySelection: props.allowEmptySelection ?? DEFAULTS.allowEmptySelection,
+    runPolicy: props.runPolicy ?? 'ON_GUARDED_CHANGE' as RunPolicy,
   };
   const errors = [
-    ...syncIdErrors(props.syncIds),
+    ...syncIdErrors(props.syncIds ?? []),
+    ...selectionErrors(props.syncIds ?? [], settings.connectionIds, settings.allowEmptySelection),
     ...organizationIdErrors(settings.authMode, settings.organizationId),
     ...apiUrlErrors(settings.apiUrl),
     ...apiVersionErrors(settings.apiVersion),
@@ -88,7 +95,6 @@ const API_VERSION = /^\d{4}-\d{2}-\d{2}$/;
 /** Problems with the sync id list; unresolved tokens are skipped. */
 export function syncIdErrors(syncIds: readonly string[]): string[] {
   if (Token.isUnresolved(syncIds)) return [];
-  if (syncIds.length === 0) return ['syncIds is empty: give at least one Polytomic bulk sync id'];
   const errors: string[] = [];
   if (syncIds.length > Limits.MAX_SYNCS) {
     errors.push(`syncIds has ${syncIds.length} ids: at most ${Limits.MAX_SYNCS} are allowed per canceller (use a second canceller for more)`);
@@ -103,6 +109,25 @@ export function syncIdErrors(syncIds: readonly string[]): string[] {
     const key = id.toLowerCase();
     if (seen.has(key)) errors.push(`syncIds contains ${id} more than once`);
     seen.add(key);
+  }
+  return errors;
+}
+
+/** A selection must come to something, unless that is allowed; connection ids are UUIDs. */
+export function selectionErrors(syncIds: readonly string[], connectionIds: readonly string[], allowEmptySelection: boolean): string[] {
+  if (Token.isUnresolved(connectionIds)) return [];
+  const errors: string[] = [];
+  if (!Token.isUnresolved(syncIds) && syncIds.length === 0 && connectionIds.length === 0 && !allowEmptySelection) {
+    errors.push('no sync is selected: give syncIds (bulk sync ids) or connectionIds (every sync reading from or writing to them), '
+      + 'or set allowEmptySelection: true if a canceller that halts nothing is intended');
+  }
+  if (connectionIds.length > Limits.MAX_SYNCS) errors.push(`connectionIds has ${connectionIds.length} ids: at most ${Limits.MAX_SYNCS} are allowed`);
+  const seen = new Set<string>();
+  for (const id of connectionIds) {
+    if (Token.isUnresolved(id)) continue;
+    if (!UUID.test(id)) errors.push(`connectionIds contains "${id}", which is not a Polytomic connection id: a UUID is expected`);
+    else if (seen.has(id.toLowerCase())) errors.push(`connectionIds contains ${id} more than once`);
+    seen.add(id.toLowerCase());
   }
   return errors;
 }
@@ -162,16 +187,17 @@ export function timingErrors(timeout: Duration, pollInterval: Duration): string[
  */
 function checkShape(where: string, props: PolytomicBulkSyncCancellerProps | undefined): void {
   if (props === undefined || props === null || typeof props !== 'object') {
-    throw new Error(`${where}: props are required: give at least syncIds and secret`);
+    throw new Error(`${where}: props are required: give at least secret, and syncIds or connectionIds`);
   }
   const problems: string[] = [];
-  const syncIds: unknown = props.syncIds;
-  if (syncIds === undefined || syncIds === null) {
-    problems.push('syncIds is required: give a list of Polytomic bulk sync ids (UUIDs)');
-  } else if (!Array.isArray(syncIds) && !Token.isUnresolved(syncIds)) {
-    problems.push(`syncIds must be a list of bulk sync ids, not ${typeof syncIds === 'string' ? 'a string' : typeof syncIds}: write ['${typeof syncIds === 'string' ? syncIds : '<sync id>'}']`);
-  } else if (Array.isArray(syncIds) && syncIds.some((id) => typeof id !== 'string')) {
-    problems.push('syncIds must hold strings (the bulk sync ids)');
+  for (const [name, what] of [['syncIds', 'bulk sync'], ['connectionIds', 'connection']] as const) {
+    const ids: unknown = props[name];
+    if (ids === undefined || ids === null) continue;
+    if (!Array.isArray(ids) && !Token.isUnresolved(ids)) {
+      problems.push(`${name} must be a list of ${what} ids, not ${typeof ids === 'string' ? 'a string' : typeof ids}: write ['${typeof ids === 'string' ? ids : `<${what} id>`}']`);
+    } else if (Array.isArray(ids) && ids.some((id) => typeof id !== 'string')) {
+      problems.push(`${name} must hold strings (the ${what} ids)`);
+    }
   }
   const secret: unknown = props.secret;
   if (secret === undefined || secret === null) {

@@ -48,7 +48,14 @@ export interface ConnectionWireProperties {
  * construct cannot forget one. At deploy time every value arrives as a string (or a list).
  */
 export interface CancellerWireProperties extends ConnectionWireProperties {
+  /** the syncs named by id (may be empty when ConnectionIds selects) */
   readonly SyncIds: string[];
+  /** every sync whose source or destination is one of these connections, listed at deploy time; absent when none */
+  readonly ConnectionIds: string[] | undefined;
+  /** 'true' when a selection that comes to no sync at all is accepted; absent otherwise */
+  readonly AllowEmptySelection: string | undefined;
+  /** EVERY_DEPLOYMENT: a value new at each synthesis, so that every deployment sends an Update; absent otherwise */
+  readonly DeploymentNonce: string | undefined;
   readonly HaltMode: HaltModeName;
   /** changes whenever a guarded resource may change, so CloudFormation sends an Update */
   readonly GuardedResourcesHash: string;
@@ -73,6 +80,9 @@ export type ResumePropertyName = keyof ResumeWireProperties;
 export const Prop: { readonly [K in PropertyName | ResumePropertyName]: K } = {
   PropertiesVersion: 'PropertiesVersion',
   SyncIds: 'SyncIds',
+  ConnectionIds: 'ConnectionIds',
+  AllowEmptySelection: 'AllowEmptySelection',
+  DeploymentNonce: 'DeploymentNonce',
   SecretArn: 'SecretArn',
   SecretField: 'SecretField',
   AuthMode: 'AuthMode',
@@ -102,6 +112,7 @@ export const DEFAULTS = {
   onTimeout: 'FAIL',
   haltMode: 'CANCEL',
   runAfterResume: false,
+  allowEmptySelection: false,
 } as const satisfies {
   readonly authMode: AuthMode;
   readonly apiUrl: string;
@@ -111,6 +122,7 @@ export const DEFAULTS = {
   readonly onTimeout: TimeoutBehavior;
   readonly haltMode: HaltModeName;
   readonly runAfterResume: boolean;
+  readonly allowEmptySelection: boolean;
 };
 
 /** The bundled handler's file name in the asset (`index.js`) and the functions it exports. */
@@ -169,6 +181,8 @@ export interface CancellerState {
    * written by older versions. The request is abandoned once the stack leaves it.
    */
   readonly stackStatus?: string;
+  /** the syncs a selection by connection came to, when onEvent resolved it (a pause) */
+  readonly selected?: readonly string[];
   /** Set when isComplete has nothing to do (the rollback Update of a pause): why. */
   readonly nothingToDo?: string;
   /**

@@ -141,6 +141,20 @@ export const ABANDONED_PAUSE_HOLD_MS = STATUS_MAX_AGE_MS + FRAMEWORK_QUERY_INTER
 /** A Delete that must know whether it undoes a pause keeps reading the stack status this long in one invocation. */
 export const UNDONE_STATUS_READ_MS = MINUTE_MS;
 
+/**
+ * Adaptive polling (see `adaptivePollDelayMs` in the handler): for this long after the cancel
+ * the status is read at least every FAST_POLL_MS, so a short cancel is noticed at once; after
+ * it, the wait grows with the time elapsed (ADAPTIVE_POLL_PERCENT of it) up to `pollInterval`.
+ */
+export const FAST_POLL_PHASE_MS = 30 * SECOND_MS;
+export const FAST_POLL_MS = 2 * SECOND_MS;
+/** The first read after a cancel comes this soon: most cancels of an idle or short run land at once. */
+export const FIRST_RECHECK_MS = SECOND_MS;
+export const ADAPTIVE_POLL_PERCENT = 20;
+
+/** A queued cancel that shows no effect is sent again only after a few polls and this long. */
+export const CANCEL_RESEND_MIN_MS = 30 * SECOND_MS;
+
 /** Requests to Polytomic that run at the same time (one per sync). */
 export const CONCURRENT_REQUESTS = 4;
 /** The most syncs one canceller halts (the response must stay under CloudFormation's 4 KB). */

@@ -10,7 +10,9 @@ import { credentialScenarios } from './scenarios/credentials';
 import { faultScenarios } from './scenarios/faults';
 import { haltScenarios } from './scenarios/halt';
 import { lifecycleScenarios } from './scenarios/lifecycle';
+import { pollingScenarios } from './scenarios/polling';
 import { rollbackScenarios } from './scenarios/rollback';
+import { selectionScenarios } from './scenarios/selection';
 import { timingScenarios } from './scenarios/timing';
 
 const world = worldPerTest();
@@ -22,6 +24,8 @@ rollbackScenarios(world);
 timingScenarios(world);
 abandonedScenarios(world);
 haltScenarios(world);
+pollingScenarios(world);
+selectionScenarios(world);
 
 describe('secret hygiene over the whole suite', () => {
   test('no log line, error message, stack or result of any scenario above holds a key or an Authorization value', () => {

@@ -4,9 +4,19 @@ import { DEFAULTS } from '../../src/shared/contract';
 import { SECRET_ARN, resourceProperties } from '../fixtures/events';
 
 describe('parseProperties', () => {
+  test('a selection by connection, and an empty selection only when allowed', () => {
+    const byConnection = parseProperties(resourceProperties({ SyncIds: [], ConnectionIds: ['c-1', 'c-1', 'c-2'] }));
+    expect(byConnection).toMatchObject({ syncIds: [], connectionIds: ['c-1', 'c-2'], allowEmptySelection: false });
+    expect(parseProperties(resourceProperties({ SyncIds: [], AllowEmptySelection: 'true' }))).toMatchObject({ syncIds: [], allowEmptySelection: true });
+    // the nonce of runPolicy EVERY_DEPLOYMENT changes nothing but that an Update is sent
+    expect(parseProperties(resourceProperties({ DeploymentNonce: 'abc' }))).toEqual(parseProperties(resourceProperties()));
+  });
+
   test('reads what the construct writes (all values are strings in CloudFormation)', () => {
     expect(parseProperties(resourceProperties({ SecretField: 'apiKey', TimeoutSeconds: '600', PollIntervalSeconds: '1.5', OnTimeout: 'continue' }))).toEqual({
       syncIds: ['248df4b7-aa70-47b8-a036-33ac447e668d'],
+      connectionIds: [],
+      allowEmptySelection: false,
       secretArn: SECRET_ARN,
       secretField: 'apiKey',
       authMode: 'API_KEY',
@@ -42,7 +52,7 @@ describe('parseProperties', () => {
   });
 
   test.each([
-    [{ SyncIds: [] }, /SyncIds is empty/],
+    [{ SyncIds: [] }, /SyncIds and ConnectionIds are empty: at least one bulk sync or connection is expected/],
     [{ SecretArn: '' }, /SecretArn is missing/],
     [{ AuthMode: 'OAUTH' }, /AuthMode is "OAUTH": API_KEY or DEPLOYMENT_KEY/],
     [{ AuthMode: 'DEPLOYMENT_KEY' }, /OrganizationId is required/],

@@ -83,6 +83,8 @@ export interface PolytomicSimulatorOptions {
   readonly idleCancel?: IdleCancelAnswer;
   /** The simulator's clock in epoch ms, e.g. `() => clock.now()` for a test's `SimulatedClock` (a method: wrap it). Default `Date.now`. */
   readonly now?: () => number;
+  /** Serve the sync list in pages of this size even when the caller asks for no page (as 2025-09-18 does). Default: the whole list. */
+  readonly listPageSize?: number;
 }
 
 /** How long an execution started by a schedule runs (both unset: until cancelled; both set: whichever ends first). */
@@ -146,6 +148,14 @@ export interface AddSyncOptions {
   readonly history?: readonly PastExecution[];
   /** Observations spent in 'canceling' after a cancel before 'canceled'. Default 2. */
   readonly cancelAfterPolls?: number;
+  /**
+   * Time (sim ms) a cancel takes instead: 'canceling' until this long after the first cancel,
+   * then 'canceled' at the next observation, however many polls came between.
+   */
+  readonly cancelAfterMs?: number;
+  /** The connections it reads from and writes to. Default: one source and one destination shared by every sync. */
+  readonly sourceConnectionId?: string;
+  readonly destinationConnectionId?: string;
   /** Once canceled, immediately start ONE new running execution (a scheduler racing us). Needs `active`. */
   readonly restartAfterCancel?: boolean;
   /**
@@ -275,6 +285,11 @@ interface SyncState {
   activations: ActivationChange[];
   forbidden: boolean;
   cancelAfterPolls: number;
+  cancelAfterMs?: number;
+  /** sim ms at which a time-based cancel lands */
+  cancelLandsAt?: number;
+  sourceConnectionId: string;
+  destinationConnectionId: string;
   restartAfterCancel: boolean;
   script?: readonly string[];
   scriptIndex: number;
@@ -325,6 +340,11 @@ const IDEMPOTENCY_KEY = /^[A-Za-z0-9_-]{8,255}$/;
 const EXECUTIONS_DEFAULT_LIMIT = 50;
 const EXECUTIONS_MAX_LIMIT = 100;
 const ORG_ID = 'be80a27e-0e80-4dcb-bee9-1666f02eeb83';
+/** The connections a sync reads from and writes to unless told otherwise. */
+export const DEFAULT_SOURCE_CONNECTION = '503c2db0-978a-4884-9fc0-658a3dad82f1';
+export const DEFAULT_DESTINATION_CONNECTION = '5ff69368-6504-11ed-9bb3-ea7534cffcad';
+/** The largest page of the sync list (2025-09-18: default and maximum 50). */
+const LIST_MAX_LIMIT = 50;
 /** Time-based schedule events applied in one evaluation before the simulator gives up (a test bug, e.g. everyMs 1 and a jump of days). */
 const MAX_SCHEDULE_EVENTS = 10_000;
 const SERVED_FREQUENCY: Record<number, string> = { 3_600_000: 'hourly', 86_400_000: 'daily', 604_800_000: 'weekly' };
@@ -423,6 +443,9 @@ export class PolytomicSimulator {
       activations: [],
       forbidden: opts.forbidden ?? false,
       cancelAfterPolls: opts.cancelAfterPolls ?? 2,
+      cancelAfterMs: opts.cancelAfterMs,
+      sourceConnectionId: opts.sourceConnectionId ?? DEFAULT_SOURCE_CONNECTION,
+      destinationConnectionId: opts.destinationConnectionId ?? DEFAULT_DESTINATION_CONNECTION,
       restartAfterCancel: opts.restartAfterCancel ?? false,
       script: opts.statusScript,
       scriptIndex: 0,
@@ -627,14 +650,18 @@ export class PolytomicSimulator {
   }
 
   private takeFault(method: string, path: string): Fault | undefined {
-    const i = this.faults.findIndex(({ matcher: m }) =>
-      (m.method === undefined || m.method === method) &&
-      (m.path === undefined || (typeof m.path === 'string' ? m.path === path : m.path.test(path))));
+    const i = this.faultIndex(method, path);
     if (i < 0) return undefined;
     const q = this.faults[i];
     q.remaining -= 1;
     if (q.remaining <= 0) this.faults.splice(i, 1);
     return q.fault;
+  }
+
+  private faultIndex(method: string, path: string): number {
+    return this.faults.findIndex(({ matcher: m }) =>
+      (m.method === undefined || m.method === method) &&
+      (m.path === undefined || (typeof m.path === 'string' ? m.path === path : m.path.test(path))));
   }
 
   private authorized(header: string | undefined): boolean {
@@ -673,7 +700,7 @@ export class PolytomicSimulator {
       const list = [...this.syncs.values()]
         .filter((s) => active === null || String(s.active) === active)
         .map((s) => this.syncBody(s));
-      return ok(list);
+      return this.listPage(list, url.searchParams);
     }
     if (rest.length === 1 && rest[0] === 'status') {
       if (method !== 'GET') return apiError(405, 'method not allowed');
@@ -724,6 +751,28 @@ export class PolytomicSimulator {
     }
   }
 
+  /**
+   * The sync list, a page at a time when the caller asks for one (`limit`, `page_token`) or
+   * the simulator is told to (`listPageSize`): `pagination.next_page_token` leads to the next
+   * page and is absent on the last. Otherwise the whole list, as API versions before
+   * 2025-09-18 answer.
+   */
+  private listPage(list: readonly Record<string, unknown>[], params: URLSearchParams): Outcome {
+    const asked = params.get('limit');
+    const limit = asked !== null ? Math.min(Math.max(Number(asked) || 0, 1), LIST_MAX_LIMIT) : undefined;
+    // the smaller of what is asked and what the simulator is told to serve
+    const size = limit === undefined ? this.options.listPageSize : Math.min(limit, this.options.listPageSize ?? limit);
+    const token = params.get('page_token');
+    if (size === undefined && token === null) return ok(list);
+    const decoded = token === null ? 'offset:0' : Buffer.from(token, 'base64url').toString('utf8');
+    const start = /^offset:\d+$/.test(decoded) ? Number(decoded.slice('offset:'.length)) : NaN;
+    if (!Number.isInteger(start) || start > list.length) return apiError(400, 'invalid page_token');
+    const pageSize = size ?? LIST_MAX_LIMIT;
+    const end = Math.min(list.length, start + pageSize);
+    const next = end < list.length ? Buffer.from(`offset:${end}`).toString('base64url') : undefined;
+    return { status: 200, body: { data: list.slice(start, end), ...next ? { pagination: { next_page_token: next } } : {} } };
+  }
+
   private cancel(sync: SyncState): Outcome {
     sync.cancelsApplied += 1;
     if (!sync.current) return this.idleCancelAnswer();
@@ -743,6 +792,7 @@ export class PolytomicSimulator {
     if (sync.script || !sync.current || sync.current.status === 'canceling') return;
     this.setStatus(sync.current, 'canceling');
     sync.cancelPollsLeft = sync.cancelAfterPolls;
+    sync.cancelLandsAt = sync.cancelAfterMs === undefined ? undefined : this.now() + sync.cancelAfterMs;
   }
 
   private start(sync: SyncState, body: unknown, raw: string): Outcome {
@@ -832,7 +882,10 @@ export class PolytomicSimulator {
         .map((id) => this.syncs.get(id))
         .filter((s): s is SyncState => s !== undefined);
     }
-    return ok(selected.filter((s) => !s.forbidden).map((s) => {
+    // a sync whose own status read has a fault waiting is left out, as an entry Polytomic could
+    // not give: the client reads it alone, and meets the fault
+    const faulted = (s: SyncState) => this.faultIndex('GET', `/api/bulk/syncs/${s.id}/status`) >= 0;
+    return ok(selected.filter((s) => !s.forbidden && !faulted(s)).map((s) => {
       this.observe(s);
       const exec = s.current ?? s.last;
       const next = this.nextExecutionTime(s);
@@ -887,11 +940,12 @@ export class PolytomicSimulator {
       return;
     }
     if (!sync.current || sync.current.status !== 'canceling' || sync.cancelPollsLeft === undefined) return;
-    if (sync.cancelPollsLeft > 0) {
+    if (sync.cancelLandsAt !== undefined ? this.now() < sync.cancelLandsAt : sync.cancelPollsLeft > 0) {
       sync.cancelPollsLeft -= 1;
       return;
     }
     sync.cancelPollsLeft = undefined;
+    sync.cancelLandsAt = undefined;
     this.finish(sync, sync.current, 'canceled');
     if (sync.restartAfterCancel && sync.active) {
       sync.restartAfterCancel = false; // only ONE racing restart
@@ -1056,8 +1110,8 @@ export class PolytomicSimulator {
       name: s.name,
       active: s.active,
       mode: 'replicate',
-      source_connection_id: '503c2db0-978a-4884-9fc0-658a3dad82f1',
-      destination_connection_id: '5ff69368-6504-11ed-9bb3-ea7534cffcad',
+      source_connection_id: s.sourceConnectionId,
+      destination_connection_id: s.destinationConnectionId,
       source_configuration: {},
       destination_configuration: { schema: 'analytics' },
       schedule: { frequency: servedFrequency(s.schedule) },

@@ -877,3 +877,71 @@ describe('FakeSecretsManager with the real SDK client', () => {
     }
   });
 });
+
+describe('the sync list, connections and pages', () => {
+  const WAREHOUSE = 'a1f0c3de-0000-4000-8000-00000000000a';
+
+  test('each sync carries its own connections; the defaults are shared', async () => {
+    const mine = sim.addSync({ sourceConnectionId: WAREHOUSE, destinationConnectionId: ORG });
+    const other = sim.addSync();
+    const { json } = await call('/api/bulk/syncs');
+    const byId = new Map<string, any>(json.data.map((s: any) => [s.id, s]));
+    expect(byId.get(mine)).toMatchObject({ source_connection_id: WAREHOUSE, destination_connection_id: ORG });
+    expect(byId.get(other).source_connection_id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(json.pagination).toBeUndefined();
+  });
+
+  test('pages: limit and page_token walk the whole list once, the last page has no next token, a bad token is refused', async () => {
+    const ids = Array.from({ length: 5 }, () => sim.addSync());
+    const seen: string[] = [];
+    let token: string | undefined;
+    let pages = 0;
+    do {
+      const { json }: { json: any } = await call(`/api/bulk/syncs?limit=2${token ? `&page_token=${token}` : ''}`);
+      seen.push(...json.data.map((s: any) => s.id));
+      token = json.pagination?.next_page_token;
+      pages++;
+    } while (token);
+    expect(pages).toBe(3);
+    expect(seen.sort()).toEqual([...ids].sort());
+    expect((await call('/api/bulk/syncs?page_token=!!')).status).toBe(400);
+  });
+});
+
+describe('a cancel that takes a time, not a number of polls', () => {
+  test('canceling until cancelAfterMs has passed on the simulator clock, however often it is read; canceled at the next read after', async () => {
+    let now = 1_000_000;
+    const timed = await PolytomicSimulator.start({ apiKey: API_KEY, now: () => now });
+    try {
+      const id = timed.addSync({ running: true, cancelAfterMs: 30_000 });
+      const read = async (): Promise<any> => {
+        const res = await fetch(`${timed.url}/api/bulk/syncs/${id}/status`, { headers: { authorization: `Bearer ${API_KEY}` } });
+        return ((await res.json()) as { data: unknown }).data;
+      };
+      await fetch(`${timed.url}/api/bulk/syncs/${id}/cancel`, { method: 'POST', headers: { authorization: `Bearer ${API_KEY}` } });
+      for (let i = 0; i < 10; i++) expect((await read()).current_execution.status).toBe('canceling');
+      now += 29_999;
+      expect((await read()).current_execution.status).toBe('canceling');
+      now += 1;
+      const after = await read();
+      expect(after.current_execution ?? null).toBeNull();
+      expect(after.last_execution.status).toBe('canceled');
+    } finally {
+      await timed.close();
+    }
+  });
+});
+
+describe('the status of many syncs', () => {
+  test('a sync whose own status read has a fault waiting is left out, so the client reads it alone', async () => {
+    const a = sim.addSync({ running: true });
+    const b = sim.addSync();
+    sim.fault({ method: 'GET', path: `/api/bulk/syncs/${a}/status`, times: 1 }, { type: 'status', status: 503 });
+    const { json } = await call(`/api/bulk/syncs/status?sync_id=${a}&sync_id=${b}`);
+    expect(json.data.map((e: any) => e.sync_id)).toEqual([b]);
+    expect((await call(`/api/bulk/syncs/${a}/status`)).status).toBe(503);
+    const again = await call(`/api/bulk/syncs/status?sync_id=${a}&sync_id=${b}`);
+    expect(again.json.data.map((e: any) => e.sync_id)).toEqual([a, b]);
+    expect(again.json.data[0]).toMatchObject({ status: 'running', schemas: [expect.objectContaining({ execution_id: expect.any(String) })] });
+  });
+});

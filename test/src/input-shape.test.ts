@@ -32,8 +32,9 @@ test('an ARN string for secret', () => {
   expect(attempt({ syncIds: [SYNC], secret: SECRET_ARN })).toContain('secret must be a secretsmanager.ISecret (for example from Secret.fromSecretCompleteArn), not a string or an ARN');
 });
 
-test('no props at all, missing syncIds, ids that are not strings', () => {
-  expect(attempt(undefined)).toBe('Invalid PolytomicBulkSyncCanceller Stack/Canceller: props are required: give at least syncIds and secret');
-  expect(attempt((secret: unknown) => ({ secret }))).toContain('syncIds is required: give a list of Polytomic bulk sync ids (UUIDs)');
+test('no props at all, no selection, ids that are not strings', () => {
+  expect(attempt(undefined)).toBe('Invalid PolytomicBulkSyncCanceller Stack/Canceller: props are required: give at least secret, and syncIds or connectionIds');
+  expect(attempt((secret: unknown) => ({ secret }))).toContain('no sync is selected: give syncIds (bulk sync ids) or connectionIds');
+  expect(attempt((secret: unknown) => ({ connectionIds: [7], secret }))).toContain('connectionIds must hold strings (the connection ids)');
   expect(attempt((secret: unknown) => ({ syncIds: [42], secret }))).toContain('syncIds must hold strings (the bulk sync ids)');
 });

@@ -126,7 +126,8 @@ export function abandonedScenarios(world: World): void {
     test('unchanged status: the wait ends normally, and the stack was watched meanwhile', async () => {
       const { deps, cfn } = await stackIn('UPDATE_IN_PROGRESS');
       world.sim.addSync({ id: SYNC_A, statusScript: [...restarting().slice(0, 30), 'canceled'] });
-      const run = await deploy('Update', world.props({ SyncIds: [SYNC_A] }), deps);
+      // every 15 s: 30 reads are about 7.5 minutes
+      const run = await deploy('Update', world.props({ SyncIds: [SYNC_A] }), { ...deps, fixedPolling: true });
       expect(run.error).toBeUndefined();
       expect(run.result?.Data).toEqual({ [SYNC_A]: 'canceled', TimedOut: 'false', Summary: '1 canceled' });
       expect(cfn.describeStacksRequests().length).toBeGreaterThanOrEqual(7); // ~7.5 min of waiting

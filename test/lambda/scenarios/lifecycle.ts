@@ -216,8 +216,9 @@ export function lifecycleScenarios(world: World): void {
       expect(new Set(keys).size).toBe(2);
     });
 
-    test('a cancel accepted but without effect (no canceling after 3 polls) is sent again', async () => {
-      world.sim.addSync({ id: SYNC_A, statusScript: ['scheduled', 'running', 'running', 'running', 'running', 'canceling', 'canceled'] });
+    test('a cancel accepted but without effect (no canceling after 3 polls and 30 s) is sent again, once', async () => {
+      // adaptive polling reads every 1-2 s at first: 18 reads span the 30 s, and end before another 30 s
+      world.sim.addSync({ id: SYNC_A, statusScript: ['scheduled', ...Array<string>(18).fill('running'), 'canceling', 'canceled'] });
       const run = await deploy('Create', world.props({ SyncIds: [SYNC_A] }), worldDeps());
       expect(run.result?.Data?.[SYNC_A]).toBe('canceled');
       expect(run.invocations).toBe(1);

@@ -9,8 +9,17 @@ import { PolytomicAuthMode } from '../../../src';
 import { ORG_ID, PROVIDER_ID, SYNC_A, SYNC_B, cancellerProperties, envStack, errorOf, newCanceller, synth, uuid } from '../support';
 
 describe('sync ids', () => {
-  test('empty syncIds', () => {
-    expect(() => synth({ syncIds: [] })).toThrow(/syncIds is empty/);
+  test('no selection: neither syncIds nor connectionIds, unless allowEmptySelection says so', () => {
+    expect(() => synth({ syncIds: [] })).toThrow(/no sync is selected: give syncIds \(bulk sync ids\) or connectionIds .*or set allowEmptySelection: true/);
+    expect(() => synth({ syncIds: undefined })).toThrow(/no sync is selected/);
+    expect(() => synth({ syncIds: [], allowEmptySelection: true })).not.toThrow();
+    expect(() => synth({ syncIds: undefined, connectionIds: [SYNC_A] })).not.toThrow();
+  });
+
+  test('connection ids: UUIDs, no duplicates, a list', () => {
+    expect(() => synth({ connectionIds: ['postgres-prod'] })).toThrow(/connectionIds contains "postgres-prod", which is not a Polytomic connection id: a UUID is expected/);
+    expect(() => synth({ connectionIds: [SYNC_A, SYNC_A] })).toThrow(/connectionIds contains .* more than once/);
+    expect(() => synth({ connectionIds: SYNC_A as unknown as string[] })).toThrow(/connectionIds must be a list of connection ids, not a string/);
   });
 
   test('a sync id that is not a UUID', () => {
@@ -149,7 +158,7 @@ describe('how errors are reported', () => {
       secretField: '',
     }));
     expect(message).toMatch(/^Invalid PolytomicBulkSyncCanceller Stack\/Canceller:/);
-    expect(message).toMatch(/syncIds is empty/);
+    expect(message).toMatch(/no sync is selected/);
     expect(message).toMatch(/does not use https/);
     expect(message).toMatch(/apiVersion "latest"/);
     expect(message).toMatch(/timeout is 2 hours/);
@@ -159,7 +168,7 @@ describe('how errors are reported', () => {
 
   test('an invalid canceller creates no provider', () => {
     const stack = envStack();
-    expect(() => newCanceller(stack, { syncIds: [] })).toThrow(/syncIds is empty/);
+    expect(() => newCanceller(stack, { syncIds: [] })).toThrow(/no sync is selected/);
     expect(stack.node.children.filter((c) => c.node.id.startsWith(PROVIDER_ID))).toEqual([]);
   });
 });
