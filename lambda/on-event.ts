@@ -77,7 +77,7 @@ async function onCancellerEvent(event: OnEventRequest, deps: HandlerDeps, logger
   } catch (error) {
     if (!rollback) throw deploymentError(classify(error).message, logger);
     logger.warn('rollback: the properties cannot be read; nothing will be done', { reason: classify(error).message });
-    return { PhysicalResourceId: physicalResourceId, [STATE_KEY]: { version: 1, startedAt: now, deadline: now, rollback } };
+    return { PhysicalResourceId: physicalResourceId, [STATE_KEY]: stateOf({ startedAt: now, deadline: now, rollback }) };
   }
   // An Update whose stack status cannot be read may be a rollback: pausing then would leave
   // the syncs paused with no resume after it. It only cancels, keeping its id (the resume,
@@ -94,18 +94,16 @@ async function onCancellerEvent(event: OnEventRequest, deps: HandlerDeps, logger
     // resumed: activating it again could wake a sync deactivated since.
     const nothingToDo = 'rollback of a pause: nothing to do';
     logger.info(`${nothingToDo}, Polytomic is not called`, { stackStatus });
-    return { PhysicalResourceId: physicalResourceId, [STATE_KEY]: { version: 1, startedAt: now, deadline: now, rollback, nothingToDo } };
+    return { PhysicalResourceId: physicalResourceId, [STATE_KEY]: stateOf({ startedAt: now, deadline: now, rollback, nothingToDo }) };
   }
 
   const waitMs = rollback ? Math.min(props.timeoutMs, ROLLBACK_MAX_WAIT_MS) : props.timeoutMs;
-  const state: CancellerState = {
-    version: 1,
+  const state = stateOf({
     startedAt: now,
     deadline: now + waitMs,
     rollback,
-    // left out when unknown: isComplete then takes the first status it reads
-    ...stackStatus === UNKNOWN_STATUS ? {} : { stackStatus },
-  };
+    stackStatus,
+  });
   logger.info(rollback ? 'rollback: will try to stop the bulk syncs, and never fail' : 'deployment will wait for bulk syncs',
     { syncs: props.syncIds.length, deadline: new Date(state.deadline).toISOString() });
   return { PhysicalResourceId: physicalResourceId, [STATE_KEY]: state };
@@ -126,17 +124,16 @@ async function pause(
   const stopBy = eventStart + ON_EVENT_TIMEOUT_MS - STOP_MARGIN_MS;
   const { selected, active } = await readActive(props, deps, logger, eventStart, stopBy);
   const paused = selected.filter((_, i) => active[i]);
-  const state: CancellerState = {
-    version: 1,
+  const state = stateOf({
     // when the stack status was read (isComplete reads it again once that is too old), and
     // CloudFormation's timeout counts the reads of the syncs too
     startedAt: eventStart,
     deadline: eventStart + props.timeoutMs,
     rollback: false,
-    ...stackStatus === UNKNOWN_STATUS ? {} : { stackStatus },
+    stackStatus,
     activation: { action: 'deactivate', syncIds: paused },
     ...props.connectionIds.length > 0 ? { selected } : {},
-  };
+  });
   logger.info('deployment will pause the active bulk syncs and wait for them', {
     syncs: selected.length, paused, inactive: selected.filter((_, i) => !active[i]), deadline: new Date(state.deadline).toISOString(),
   });
@@ -242,14 +239,13 @@ async function onCancellerDelete(event: OnEventRequest & { readonly RequestType:
     return { PhysicalResourceId: physicalResourceId };
   }
   const ifUndone = stackStatus === UNKNOWN_STATUS;
-  const state: CancellerState = {
-    version: 1,
+  const state = stateOf({
     startedAt: now,
     deadline: now + Math.min(props.timeoutMs, ROLLBACK_MAX_WAIT_MS),
     rollback: true,
-    ...ifUndone ? {} : { stackStatus },
+    stackStatus,
     activation: { action: 'activate', syncIds: paused!, ...ifUndone ? { ifUndone } : {} },
-  };
+  });
   logger.info(ifUndone
     ? 'delete: the stack status cannot be read yet; the bulk syncs the pause deactivated are activated again if it shows the pause undone'
     : 'rollback: will activate again the bulk syncs the pause deactivated, and never fail', { stackStatus, paused });
@@ -280,7 +276,7 @@ function holdForAbandonedPause(physicalResourceId: string, stackStatus: string, 
   logger.warn('delete of a pause CloudFormation gave up on: waiting for its run to activate its syncs again before the provider goes',
     { stackStatus, until: new Date(holdUntil).toISOString() });
   const nothingToDo = 'the pause CloudFormation gave up on undoes itself';
-  const state: CancellerState = { version: 1, startedAt: now, deadline: holdUntil, rollback: true, nothingToDo, holdUntil };
+  const state = stateOf({ startedAt: now, deadline: holdUntil, rollback: true, nothingToDo, holdUntil });
   return { PhysicalResourceId: physicalResourceId, [STATE_KEY]: state };
 }
 
@@ -298,7 +294,7 @@ async function onResumeEvent(event: OnEventRequest, deps: HandlerDeps, logger: L
   const nothing = (why: string, fields: Record<string, unknown> = {}): OnEventResponse => {
     logger.info(`resume: nothing to do, Polytomic is not called: ${why}`, fields);
     const now = deps.clock.now();
-    return { PhysicalResourceId: physicalResourceId, [STATE_KEY]: { version: 1, startedAt: now, deadline: now, rollback: false } };
+    return { PhysicalResourceId: physicalResourceId, [STATE_KEY]: stateOf({ startedAt: now, deadline: now, rollback: false }) };
   };
   const pauseId = readPauseId(event.ResourceProperties);
   if (pauseId?.startsWith(CANCELLER_ID_PREFIX)) {
@@ -321,14 +317,13 @@ async function onResumeEvent(event: OnEventRequest, deps: HandlerDeps, logger: L
     throw deploymentError(classify(error).message, logger);
   }
   const now = deps.clock.now();
-  const state: CancellerState = {
-    version: 1,
+  const state = stateOf({
     startedAt: now,
     deadline: now + props.timeoutMs,
     rollback: false,
-    ...stackStatus === UNKNOWN_STATUS ? {} : { stackStatus },
+    stackStatus,
     activation: { action: 'activate', syncIds: props.pausedSyncIds, ...props.runAfterResume ? { start: true } : {} },
-  };
+  });
   logger.info('deployment will activate the paused bulk syncs again', { paused: props.pausedSyncIds, start: props.runAfterResume });
   return { PhysicalResourceId: physicalResourceId, [STATE_KEY]: state };
 }
@@ -367,14 +362,22 @@ function pauseAgain(
     return nothing('a rollback whose properties cannot be read', { stackStatus });
   }
   const now = deps.clock.now();
-  const state: CancellerState = {
-    version: 1,
+  const state = stateOf({
     startedAt: now,
     deadline: now + Math.min(props.timeoutMs, ROLLBACK_MAX_WAIT_MS),
     rollback: true,
-    ...stackStatus === UNKNOWN_STATUS ? {} : { stackStatus },
+    stackStatus,
     activation: { action: 'deactivate', syncIds: paused },
-  };
+  });
   logger.info('rollback: will pause the bulk syncs again while the guarded resources are put back, and never fail', { stackStatus, paused });
   return { PhysicalResourceId: event.PhysicalResourceId, [STATE_KEY]: state };
+}
+
+/**
+ * onEvent's state for isComplete. The stack status is kept only when it was read: without it,
+ * isComplete takes the first status it reads.
+ */
+function stateOf(fields: Omit<CancellerState, 'version' | 'stackStatus'> & { readonly stackStatus?: string }): CancellerState {
+  const { stackStatus, ...rest } = fields;
+  return { version: 1, ...rest, ...stackStatus === undefined || stackStatus === UNKNOWN_STATUS ? {} : { stackStatus } };
 }
