@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { CfnResource, Duration, Fn, Stack, Names } from 'aws-cdk-lib';
+import { Duration, Fn, Stack, Names } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { acknowledgeProviderFindings } from './nag-acknowledgements';
 import { handlerSetting } from './shared/contract';
 import {
   FRAMEWORK_QUERY_INTERVAL_MS, FRAMEWORK_TOTAL_TIMEOUT_MS, IS_COMPLETE_TIMEOUT_MS, ON_EVENT_TIMEOUT_MS, SECOND_MS,
@@ -143,7 +144,7 @@ export class CancellerProvider extends Construct {
       if (child instanceof lambda.CfnFunction) child.runtime = HANDLER_RUNTIME.name;
     }
     this.serviceToken = provider.serviceToken;
-    acknowledgeNagFindings(this);
+    acknowledgeProviderFindings(this, provider.serviceToken);
 
     // A VPC-bound function must be deleted before its network, or stack deletion stalls.
     if (config.vpc) this.node.addDependency(config.vpc);
@@ -166,44 +167,3 @@ function differingSettings(a: CancellerProviderConfig, b: CancellerProviderConfi
   return settings.filter(([, value]) => value(a) !== value(b)).map(([name]) => name);
 }
 
-/**
- * cdk-nag (AwsSolutions) findings that come with the Provider framework or with Lambda's own
- * logging, acknowledged on the resources with the reason, so a user's cdk-nag run shows only
- * what is theirs. Anything else (a user's own wildcard on these roles) is still reported.
- */
-function acknowledgeNagFindings(provider: Construct): void {
-  const managed = (name: string) => `Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/${name}`;
-  for (const child of provider.node.findAll()) {
-    if (!(child instanceof CfnResource)) continue;
-    const rules: Array<{ id: string; reason: string; applies_to?: unknown[] }> = [];
-    const nodePath = child.node.path;
-    if (child.cfnResourceType === 'AWS::IAM::Role' && !nodePath.includes('/waiter-state-machine/')) {
-      rules.push({
-        id: 'AwsSolutions-IAM4',
-        reason: 'AWSLambdaBasicExecutionRole only lets the function write its logs; AWSLambdaVPCAccessExecutionRole, given only in a VPC, lets it manage its network interfaces',
-        applies_to: [managed('AWSLambdaBasicExecutionRole'), managed('AWSLambdaVPCAccessExecutionRole')],
-      });
-    }
-    if (child.cfnResourceType === 'AWS::IAM::Policy') {
-      rules.push({
-        id: 'AwsSolutions-IAM5',
-        reason: 'the Provider framework invokes any version of its own handler functions (<function ARN>:*)',
-        applies_to: [{ regex: '/^Resource::<.*\\.Arn>:\\*$/' }],
-      });
-      if (nodePath.includes('/waiter-state-machine/')) {
-        rules.push({
-          id: 'AwsSolutions-IAM5',
-          reason: 'the CloudWatch Logs delivery actions a state machine needs to log take no resource',
-          applies_to: ['Resource::*'],
-        });
-      }
-    }
-    if (child.cfnResourceType === 'AWS::StepFunctions::StateMachine') {
-      rules.push({
-        id: 'AwsSolutions-SF2',
-        reason: 'the framework waiter is one Lambda task retried at a fixed interval; its executions and logs show every step',
-      });
-    }
-    if (rules.length > 0) child.addMetadata('cdk_nag', { rules_to_suppress: rules });
-  }
-}

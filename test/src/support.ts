@@ -3,11 +3,12 @@
  * their templates, and `templateOf`, which runs cdk-nag over every stack a test synthesizes and
  * fails the test on any finding on the canceller's own resources.
  */
+import { readFileSync } from 'node:fs';
 import { App, Aspects, CfnResource, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import * as nag from 'cdk-nag';
 import { Construct, IConstruct } from 'constructs';
 import { PolytomicBulkSyncCanceller, PolytomicBulkSyncCancellerProps } from '../../src';
 
@@ -88,23 +89,56 @@ export interface NagFinding {
   readonly message: string;
 }
 
+/**
+ * The major version of the cdk-nag the tests resolve: 2 with the floor aws-cdk-lib (the
+ * devDependency), 3 when CI runs them against the newest aws-cdk-lib. v2 is an Aspect whose
+ * findings are annotations; v3 is a validation plugin that reports after synthesis.
+ */
+export const NAG_MAJOR = Number((JSON.parse(readFileSync(require.resolve('cdk-nag/package.json'), 'utf8')) as { version: string }).version.split('.')[0]);
+
 const NAG_MESSAGE = Match.stringLikeRegexp('^(AwsSolutions-|CdkNagValidationFailure)');
 const checked = new WeakSet<Stack>();
 
 /**
- * Every cdk-nag (AwsSolutions) error and warning in `stack`, the rules applied to it first
- * (once per stack). The stack is synthesized again, so a change made since a previous
- * synthesis shows.
+ * Every cdk-nag (AwsSolutions) error and warning in `stack`. The stack is synthesized again
+ * first, so a change made since a previous synthesis shows.
  */
 export function nagFindings(stack: Stack): NagFinding[] {
+  return NAG_MAJOR >= 3 ? nagV3Findings(stack) : nagV2Findings(stack);
+}
+
+/** v2: the rules applied as an Aspect (once per stack), the findings read from the annotations. */
+function nagV2Findings(stack: Stack): NagFinding[] {
   if (!checked.has(stack)) {
-    Aspects.of(stack).add(new AwsSolutionsChecks({ verbose: true }));
+    Aspects.of(stack).add(new nag.AwsSolutionsChecks({ verbose: true }));
     checked.add(stack);
   }
   const annotations = Annotations.fromStack(stack);
   const found = (level: NagFinding['level'], messages: ReturnType<Annotations['findError']>) =>
     messages.map((m) => ({ path: m.id, level, message: String(m.entry.data) }));
   return [...found('error', annotations.findError('*', NAG_MESSAGE)), ...found('warning', annotations.findWarning('*', NAG_MESSAGE))];
+}
+
+/** What a cdk-nag v3 pack reports (its `validateScope`, the body of the validation plugin). */
+interface NagV3Report {
+  readonly violations: Array<{ ruleName: string; description: string; severity: string; violatingResources: Array<{ constructPath: string }> }>;
+}
+
+/**
+ * v3: the pack run over the stack's construct tree once a synthesis has prepared it (Aspects,
+ * lazily added resources), as the plugin runs after a real synthesis. `cdk-nag.test.ts` checks
+ * the plugin itself through `Validations.of(app).addPlugins`.
+ */
+function nagV3Findings(stack: Stack): NagFinding[] {
+  // a forced synthesis, which (unlike Template.fromStack's) may follow a change made since the last
+  Annotations.fromStack(stack);
+  const pack = new (nag.AwsSolutionsChecks as any)(undefined, { verbose: true });
+  const report = pack.validateScope(stack) as NagV3Report;
+  return report.violations.flatMap((v) => v.violatingResources.map((r) => ({
+    path: `/${r.constructPath}`,
+    level: v.severity === 'error' ? 'error' as const : 'warning' as const,
+    message: `${v.ruleName}: ${v.description}`,
+  })));
 }
 
 /** The constructs whose resources are the library's: each canceller of `stack` and the stack's provider. */
