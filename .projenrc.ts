@@ -37,6 +37,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-sfn@^3',
     '@types/aws-lambda',
     'aws-sdk-client-mock',
+    // the integration test: snapshot verified offline, deployed by a maintainer (CONTRIBUTING.md);
+    // integ-tests-alpha 2.187 is the newest whose aws-cdk-lib peer range admits the floor
+    '@aws-cdk/integ-runner@^2',
+    '@aws-cdk/integ-tests-alpha@2.187.0-alpha.0',
     'cdk-nag@^2',
     'fast-check',
     // benchmark only (test/bench): the official client, measured against the handler on the simulator
@@ -70,7 +74,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     moduleName: 'github.com/cdk-polytomic/cdk-polytomic-go',
   },
 
-  gitignore: ['/.jsii.tabl.json', '/example-out/'],
+  // the integration snapshot's bundled assets (the handler among them): its verification reads
+  // only the templates and manifests
+  gitignore: ['/.jsii.tabl.json', '/example-out/', '/test/integ/*.snapshot/asset.*'],
 });
 
 // lambda/ is type-checked on its own terms (Node + aws-lambda types, no jsii rules).
@@ -111,6 +117,22 @@ project.addPackageIgnore('/scripts/');
 project.testTask.prependExec('tsc -p test/tsconfig.json');
 // construct tests synthesize the handler asset, so `npm test` on a fresh clone bundles first
 project.testTask.prependSpawn(bundle.bundleTask);
+
+// `npm run integ`: the integration test's snapshot (test/integ/*.snapshot) verified offline, no
+// deployment; `npm run integ:update` writes it again. integ-runner reads cloud-assembly schemas
+// up to a version newer than the floor's, so it runs against the floor, the devDependency.
+const integEnv = { ...offlineAws, TS_NODE_TRANSPILE_ONLY: 'true' };
+const integ = project.addTask('integ', {
+  description: 'Verify the integration test snapshot against a fresh synthesis (offline, no deployment)',
+  env: integEnv,
+  receiveArgs: true,
+});
+integ.exec('integ-runner --language typescript --directory test/integ', { receiveArgs: true });
+project.addTask('integ:update', {
+  description: 'Write the integration test snapshot again, without deploying (commit the result)',
+  env: integEnv,
+}).exec('integ-runner --language typescript --directory test/integ --update-on-failed --dry-run');
+project.testTask.spawn(integ);
 
 // `npx projen tarball`: the npm tarball from a fresh clone in one command. package:js alone
 // fails there, because it packs jsii's output (.jsii, lib/) and the bundled handler.
