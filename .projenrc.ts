@@ -74,9 +74,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     moduleName: 'github.com/cdk-polytomic/cdk-polytomic-go',
   },
 
-  // the integration snapshot's bundled assets (the handler among them): its verification reads
-  // only the templates and manifests
-  gitignore: ['/.jsii.tabl.json', '/example-out/', '/test/integ/*.snapshot/asset.*'],
+  gitignore: ['/.jsii.tabl.json', '/example-out/'],
 });
 
 // lambda/ is type-checked on its own terms (Node + aws-lambda types, no jsii rules).
@@ -133,6 +131,9 @@ project.addTask('integ:update', {
   env: integEnv,
 }).exec('integ-runner --language typescript --directory test/integ --update-on-failed --dry-run');
 project.testTask.spawn(integ);
+// the snapshot's bundled assets (the handler among them): verification reads only the templates
+// and manifests. Added here, after projen's own `!/test/`, which would drop it.
+project.gitignore.exclude('/test/integ/*.snapshot/asset.*');
 
 // `npx projen tarball`: the npm tarball from a fresh clone in one command. package:js alone
 // fails there, because it packs jsii's output (.jsii, lib/) and the bundled handler.
