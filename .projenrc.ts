@@ -75,6 +75,13 @@ const project = new awscdk.AwsCdkConstructLibrary({
   },
 
   gitignore: ['/.jsii.tabl.json', '/example-out/'],
+
+  // PR titles become the squashed commit's message: the conventional types this history uses
+  githubOptions: {
+    pullRequestLintOptions: {
+      semanticTitleOptions: { types: ['feat', 'fix', 'perf', 'refactor', 'docs', 'test', 'build', 'ci', 'chore'] },
+    },
+  },
 });
 
 // lambda/ is type-checked on its own terms (Node + aws-lambda types, no jsii rules).

@@ -1,7 +1,7 @@
 /**
  * Every duration of the canceller, construct and handler alike, in milliseconds. The
  * independent values are chosen (each says why); the dependent ones are computed from them
- * here and nowhere else. `test/shared/time-budget.test.ts` checks the rules that tie them
+ * here and nowhere else. `test/src/shared/time-budget.test.ts` checks the rules that tie them
  * together for every timeout and poll interval a user may give.
  *
  * The picture, for one deployment:
