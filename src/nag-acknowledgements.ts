@@ -18,6 +18,9 @@ export interface NagAcknowledgement {
 /** The metadata key cdk-nag v3 reads (`Validations.ACKNOWLEDGED_RULES_METADATA_KEY`, not in every aws-cdk-lib). */
 export const ACKNOWLEDGED_RULES_METADATA_KEY = 'aws:cdk:acknowledged-rules';
 
+/** The name cdk-nag v3's AwsSolutions pack reports under, which aws-cdk-lib uses as the rule ids' namespace. */
+export const NAG_PLUGIN_NAMESPACE = 'AwsSolutions';
+
 const LAMBDA_LOGGING_REASON = 'AWSLambdaBasicExecutionRole only lets the function write its logs; '
   + 'AWSLambdaVPCAccessExecutionRole, given only in a VPC, lets it manage its network interfaces';
 const INVOKE_VERSIONS_REASON = 'the Provider framework invokes any version of its own handler functions (<function ARN>:*)';
@@ -31,7 +34,9 @@ const NO_XRAY_REASON = 'the framework waiter is one Lambda task retried at a fix
  * their type and by what they reference, and each finding is named exactly (the functions'
  * logical ids included), so a user's own wildcard on these roles is still reported.
  *
- * Call it once every resource of the provider exists; logical ids overridden later are not seen.
+ * Call it once every resource of the provider exists. cdk-nag v2 reads the acknowledgements while
+ * its Aspect runs, so they cannot wait for the synthesis: a function's logical id renamed later
+ * (`overrideLogicalId`, `renameLogicalId`) leaves its findings unacknowledged, and reported.
  */
 export function acknowledgeProviderFindings(provider: Construct, serviceToken: string): void {
   const stack = Stack.of(provider);
@@ -76,7 +81,8 @@ export function acknowledgeProviderFindings(provider: Construct, serviceToken: s
 /**
  * Records `acknowledgements` on `resource` for both major versions of cdk-nag: v2 reads the
  * resource's CloudFormation metadata (`cdk_nag.rules_to_suppress`, `applies_to` for a finding),
- * v3 the construct metadata `Validations.acknowledge()` writes (`RULE[finding]` → reason).
+ * v3 the construct metadata `aws:cdk:acknowledged-rules` (`RULE[finding]` → reason), which
+ * `Validations.of(x).acknowledge()` writes in newer aws-cdk-lib releases.
  */
 export function acknowledge(resource: CfnResource, acknowledgements: NagAcknowledgement[]): void {
   if (acknowledgements.length === 0) return;
@@ -89,7 +95,12 @@ export function acknowledge(resource: CfnResource, acknowledgements: NagAcknowle
     byRule.set(key, entry);
   }
   resource.addMetadata('cdk_nag', { rules_to_suppress: [...byRule.values()] });
-  const v3 = Object.fromEntries(acknowledgements.map((a) => [a.finding === undefined ? a.rule : `${a.rule}[${a.finding}]`, a.reason]));
+  // cdk-nag v3 matches the bare id; aws-cdk-lib's own report layer matches it qualified with the
+  // plugin's name (`AwsSolutions::AwsSolutions-IAM5[…]`), should a pack leave the filtering to it
+  const v3 = Object.fromEntries(acknowledgements.flatMap((a) => {
+    const id = a.finding === undefined ? a.rule : `${a.rule}[${a.finding}]`;
+    return [[id, a.reason], [`${NAG_PLUGIN_NAMESPACE}::${id}`, a.reason]];
+  }));
   resource.node.addMetadata(ACKNOWLEDGED_RULES_METADATA_KEY, v3);
 }
 
