@@ -9,7 +9,7 @@ import { Construct } from 'constructs';
  * the part cdk-nag reports in brackets (`AwsSolutions-IAM5[Resource::*]`) for rules that report
  * several findings per resource; without it the rule is acknowledged whole.
  */
-export interface NagAcknowledgement {
+interface NagAcknowledgement {
   readonly rule: string;
   readonly finding?: string;
   readonly reason: string;
@@ -84,7 +84,7 @@ export function acknowledgeProviderFindings(provider: Construct, serviceToken: s
  * v3 the construct metadata `aws:cdk:acknowledged-rules` (`RULE[finding]` → reason), which
  * `Validations.of(x).acknowledge()` writes in newer aws-cdk-lib releases.
  */
-export function acknowledge(resource: CfnResource, acknowledgements: NagAcknowledgement[]): void {
+function acknowledge(resource: CfnResource, acknowledgements: NagAcknowledgement[]): void {
   if (acknowledgements.length === 0) return;
   const byRule = new Map<string, { id: string; reason: string; applies_to?: string[] }>();
   for (const a of acknowledgements) {
