@@ -18,9 +18,6 @@ interface NagAcknowledgement {
 /** The metadata key cdk-nag v3 reads (`Validations.ACKNOWLEDGED_RULES_METADATA_KEY`, not in every aws-cdk-lib). */
 export const ACKNOWLEDGED_RULES_METADATA_KEY = 'aws:cdk:acknowledged-rules';
 
-/** The name cdk-nag v3's AwsSolutions pack reports under, which aws-cdk-lib uses as the rule ids' namespace. */
-export const NAG_PLUGIN_NAMESPACE = 'AwsSolutions';
-
 const LAMBDA_LOGGING_REASON = 'AWSLambdaBasicExecutionRole only lets the function write its logs; '
   + 'AWSLambdaVPCAccessExecutionRole, given only in a VPC, lets it manage its network interfaces';
 const INVOKE_VERSIONS_REASON = 'the Provider framework invokes any version of its own handler functions (<function ARN>:*)';
@@ -81,8 +78,10 @@ export function acknowledgeProviderFindings(provider: Construct, serviceToken: s
 /**
  * Records `acknowledgements` on `resource` for both major versions of cdk-nag: v2 reads the
  * resource's CloudFormation metadata (`cdk_nag.rules_to_suppress`, `applies_to` for a finding),
- * v3 the construct metadata `aws:cdk:acknowledged-rules` (`RULE[finding]` → reason), which
- * `Validations.of(x).acknowledge()` writes in newer aws-cdk-lib releases.
+ * v3 the construct metadata `aws:cdk:acknowledged-rules` (`RULE[finding]` → reason), matching
+ * the resource and its ancestors only. The ids are bare, as cdk-nag 3 compares them: qualified
+ * ones (`AwsSolutions::…`) would also reach aws-cdk-lib's report layer, which 2.258–2.270 match
+ * across the whole app, hiding the same finding on a user's own resources.
  */
 function acknowledge(resource: CfnResource, acknowledgements: NagAcknowledgement[]): void {
   if (acknowledgements.length === 0) return;
@@ -95,12 +94,7 @@ function acknowledge(resource: CfnResource, acknowledgements: NagAcknowledgement
     byRule.set(key, entry);
   }
   resource.addMetadata('cdk_nag', { rules_to_suppress: [...byRule.values()] });
-  // cdk-nag v3 matches the bare id; aws-cdk-lib's own report layer matches it qualified with the
-  // plugin's name (`AwsSolutions::AwsSolutions-IAM5[…]`), should a pack leave the filtering to it
-  const v3 = Object.fromEntries(acknowledgements.flatMap((a) => {
-    const id = a.finding === undefined ? a.rule : `${a.rule}[${a.finding}]`;
-    return [[id, a.reason], [`${NAG_PLUGIN_NAMESPACE}::${id}`, a.reason]];
-  }));
+  const v3 = Object.fromEntries(acknowledgements.map((a) => [a.finding === undefined ? a.rule : `${a.rule}[${a.finding}]`, a.reason]));
   resource.node.addMetadata(ACKNOWLEDGED_RULES_METADATA_KEY, v3);
 }
 

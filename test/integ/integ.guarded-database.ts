@@ -6,9 +6,9 @@
  * acknowledgements; `snapshot.test.ts` holds the v3 ones against the snapshot's manifest).
  *
  * Deployed for real (CONTRIBUTING.md, "Running the integration test in an AWS account"), the
- * assertions check that the sync reached a terminal state before the database changed and that
- * the resume left nothing paused. The sync and the secret then come from the environment:
- *   POLYTOMIC_SYNC_ID     a bulk sync of the organization the key belongs to
+ * assertions check that the sync reached a terminal state before the database changed, and that
+ * the pause deactivated it and the resume activated it again. The sync and the secret then come from the environment:
+ *   POLYTOMIC_SYNC_ID     an active bulk sync of the organization the key belongs to
  *   POLYTOMIC_SECRET_ARN  the complete ARN of the secret holding the key
  * Without them (CI) placeholders stand in: the templates have the same shape.
  */
@@ -23,10 +23,11 @@ const secretArn = process.env.POLYTOMIC_SECRET_ARN ?? PLACEHOLDERS.secretArn;
 /** What the status of a sync's last execution can be once the canceller is done (`none`: it never ran). */
 const TERMINAL = '^(completed|canceled|failed|errors|interrupted|none)$';
 /**
- * The resume's summary when it left nothing paused: `<n> resumed`, or `nothing to resume` when
- * the pause found the sync inactive. Anything still paused adds `, <n> still paused`.
+ * The resume's summary when it activated the one sync again: the sync must be active before the
+ * deployment, so that the pause deactivates it (an inactive one gives `0 resumed`; anything left
+ * paused adds `, 1 still paused`).
  */
-const NOTHING_LEFT_PAUSED = '^([0-9]+ resumed|nothing to resume)$';
+const RESUMED = '^1 resumed$';
 
 const app = new App();
 const { stack, canceller } = guardedDatabaseStack(app, { syncId, secretArn });
@@ -40,8 +41,8 @@ const integ = new IntegTest(app, 'GuardedDatabase', {
 integ.assertions.expect('SyncTerminalBeforeTheDatabaseChanged',
   ExpectedResult.stringLikeRegexp(TERMINAL),
   ActualResult.fromCustomResource(canceller.resource, syncId));
-integ.assertions.expect('NothingLeftPaused',
-  ExpectedResult.stringLikeRegexp(NOTHING_LEFT_PAUSED),
+integ.assertions.expect('PausedThenActiveAgain',
+  ExpectedResult.stringLikeRegexp(RESUMED),
   ActualResult.fromCustomResource(canceller.resume!, 'Summary'));
 
 // The floor aws-cdk-lib gives the assertion provider (in the assertion stack, not the test case)
