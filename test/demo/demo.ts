@@ -9,17 +9,15 @@
  * code, with the real sequence of CloudFormation events: paused, the guarded change, resumed;
  * then a guarded change that fails, the rollback, resumed.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { HaltMode, PolytomicBulkSyncCanceller } from '../../src';
-import { LocalCloud, pollingBudgetMs } from '../rehearsal/local-cloud';
-import { Rehearsal, RequestType, SynthesizedStack, Template, temporaryAssemblyDir } from '../rehearsal/rehearsal';
+import { pollingBudgetMs } from '../rehearsal/local-cloud';
+import { Rehearsal, RequestType, SynthesizedStack, Template } from '../rehearsal/rehearsal';
+import { LoopbackWorld, startLoopbackWorld } from '../rehearsal/world';
 import { FakeCloudFormation } from '../simulator/fake-cloudformation';
-import { FakeSecretsManager } from '../simulator/fake-secrets-manager';
-import { PolytomicSimulator } from '../simulator/polytomic-simulator';
 
 const BUNDLE = path.join(__dirname, '..', '..', 'assets', 'lambda', 'index', 'index.js');
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:demo/polytomic-api-key-AbCdEf';
@@ -38,11 +36,12 @@ const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
 
 async function main(): Promise<void> {
   process.env.FRAMEWORK_QUERY_INTERVAL_SECONDS = String(FRAMEWORK_INTERVAL_MS / 1000);
-  const sim = await PolytomicSimulator.start({ apiKey: API_KEY });
-  const secrets = await FakeSecretsManager.start({ secrets: { [SECRET_ARN]: { SecretString: API_KEY } } });
-  const cfn = await FakeCloudFormation.start();
-  process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = secrets.url;
-  process.env.AWS_ENDPOINT_URL_CLOUDFORMATION = cfn.url;
+  const world = await startLoopbackWorld({
+    apiKey: API_KEY,
+    secretArn: SECRET_ARN,
+    cloud: { remainingTimeMs: (fn, timeoutMs, payload) => (fn.handler === 'index.isComplete' ? pollingBudgetMs(35_000, payload) : timeoutMs) },
+  });
+  const { sim, secrets, cfn } = world;
 
   const running = sim.addSync({ name: 'Postgres → Snowflake', running: true, cancelAfterPolls: 2 });
   const idle = sim.addSync({ name: 'Salesforce → S3', running: false, lastExecution: 'completed' });
@@ -112,10 +111,10 @@ async function main(): Promise<void> {
     for (const r of sim.requests) console.log(dim(`  ${r.method.padEnd(4)} ${r.path} → ${r.responseStatus ?? '-'}`));
     console.log(`  cancels applied: ${names[running]} ${sim.cancelsApplied(running)}, ${names[idle]} ${sim.cancelsApplied(idle)}`);
 
-    await haltWindow(sim, cfn, names, expect);
+    await haltWindow(world, names, expect);
   } finally {
     process.stdout.write = write;
-    await Promise.all([sim.close(), secrets.close(), cfn.close()]);
+    await world.close();
   }
 
   if (failures.length > 0) {
@@ -138,9 +137,8 @@ const HALT_STACK = 'DemoHaltWindow';
  * parameter, deployed twice by the rehearsal. Polytomic's scheduler is played while the
  * parameter changes: an active continuous sync would start at once.
  */
-async function haltWindow(
-  sim: PolytomicSimulator, cfn: FakeCloudFormation, names: Record<string, string>, expect: (what: string, ok: boolean) => void,
-): Promise<void> {
+async function haltWindow(world: LoopbackWorld, names: Record<string, string>, expect: (what: string, ok: boolean) => void): Promise<void> {
+  const { sim, cfn, cloud } = world;
   const syncId = sim.addSync({ name: 'Events → Warehouse', schedule: { frequency: 'continuous' }, running: true, cancelAfterPolls: 1 });
   names[syncId] = 'Events → Warehouse';
   const sync = `"${names[syncId]}"`;
@@ -156,17 +154,11 @@ async function haltWindow(
   // the framework's own logging (every request, in full) is left out
   const log = console.log;
   console.log = (...args: unknown[]) => { if (!(typeof args[0] === 'string' && args[0].startsWith('[provider-framework]'))) log(...args); };
-  const cloud = await LocalCloud.start({
-    remainingTimeMs: (fn, timeoutMs, payload) => (fn.handler === 'index.isComplete' ? pollingBudgetMs(35_000, payload) : timeoutMs),
-  });
-  const assemblies: string[] = [];
   haltWindowLogs = true;
   try {
     const roles: Record<string, string> = {};
     const synth = (value: string): SynthesizedStack => {
-      const outdir = temporaryAssemblyDir(path.join(__dirname, '..', '..'));
-      assemblies.push(outdir);
-      const app = new App({ outdir });
+      const app = new App({ outdir: world.assemblyDir() });
       const stack = new Stack(app, HALT_STACK, { env: { account: cloud.account, region: cloud.region } });
       const canceller = new PolytomicBulkSyncCanceller(stack, 'Halt', {
         syncIds: [syncId],
@@ -259,8 +251,6 @@ async function haltWindow(
   } finally {
     haltWindowLogs = false;
     console.log = log;
-    await cloud.close();
-    for (const dir of assemblies) fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -26,11 +26,11 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { LocalCloud, pollingBudgetMs } from './local-cloud';
-import { OperationResult, Rehearsal, RehearsalEvent, SynthesizedStack, Template, temporaryAssemblyDir } from './rehearsal';
+import { OperationResult, Rehearsal, RehearsalEvent, SynthesizedStack, Template } from './rehearsal';
+import { LoopbackWorld, startLoopbackWorld } from './world';
 import { HaltMode, PolytomicBulkSyncCanceller } from '../../src';
 import { SECRET_ARN } from '../fixtures/events';
 import { FakeCloudFormation } from '../simulator/fake-cloudformation';
-import { FakeSecretsManager } from '../simulator/fake-secrets-manager';
 import { PolytomicSimulator, RecordedRequest } from '../simulator/polytomic-simulator';
 
 const API_KEY = 'pk-halt-window-DO-NOT-LOG';
@@ -41,11 +41,10 @@ const RESUME_TYPE = PolytomicBulkSyncCanceller.RESUME_RESOURCE_TYPE;
 /** the real clock, before any test moves `Date.now` */
 const realNow = Date.now.bind(Date);
 
+let world: LoopbackWorld;
 let sim: PolytomicSimulator;
-let secrets: FakeSecretsManager;
 let cfn: FakeCloudFormation;
 let cloud: LocalCloud;
-const assemblies: string[] = [];
 /** how far the simulator's clock is ahead of the real one (Polytomic's schedules) */
 let simOffsetMs = 0;
 /** how far the handler's clock (`Date.now`) is ahead of the real one */
@@ -100,9 +99,7 @@ function addSyncs(prefix: string): Syncs {
 }
 
 function synth(stackName: string, syncs: Syncs | string[], shape: Shape, haltMode = HaltMode.PAUSE_AND_RESUME): SynthesizedStack {
-  const outdir = temporaryAssemblyDir();
-  assemblies.push(outdir);
-  const app = new App({ outdir });
+  const app = new App({ outdir: world.assemblyDir() });
   const stack = new Stack(app, stackName, { env: { account: cloud.account, region: cloud.region } });
   const canceller = new PolytomicBulkSyncCanceller(stack, 'HaltSyncs', {
     syncIds: Array.isArray(syncs) ? syncs : [syncs.continuous, syncs.interval, syncs.inactive],
@@ -199,23 +196,23 @@ const logsSince = (from: number, level?: string) => logLines.slice(from).filter(
 // ------------------------------------------------------------------ set-up
 
 beforeAll(async () => {
-  sim = await PolytomicSimulator.start({ apiKey: API_KEY, now: () => realNow() + simOffsetMs });
-  secrets = await FakeSecretsManager.start({ secrets: { [SECRET_ARN]: { SecretString: API_KEY } } });
-  cfn = await FakeCloudFormation.start();
-  process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = secrets.url;
-  process.env.AWS_ENDPOINT_URL_CLOUDFORMATION = cfn.url;
-  cloud = await LocalCloud.start({
-    // with 35 s left, isComplete ends its invocation after one round (IsComplete: false) instead of
-    // sleeping; a pause keeps its compensation window on top (its polling stops that much earlier)
-    remainingTimeMs: (fn, timeoutMs, payload) => {
-      if (fn.handler !== 'index.isComplete') return timeoutMs;
-      if (jumpBeforeIsComplete?.()) {
-        handlerOffsetMs += JUMP_MS;
-        jumpBeforeIsComplete = undefined;
-      }
-      return pollingBudgetMs(isCompleteBudgetMs, payload);
+  world = await startLoopbackWorld({
+    apiKey: API_KEY,
+    simulator: { now: () => realNow() + simOffsetMs },
+    cloud: {
+      // with 35 s left, isComplete ends its invocation after one round (IsComplete: false) instead of
+      // sleeping; a pause keeps its compensation window on top (its polling stops that much earlier)
+      remainingTimeMs: (fn, timeoutMs, payload) => {
+        if (fn.handler !== 'index.isComplete') return timeoutMs;
+        if (jumpBeforeIsComplete?.()) {
+          handlerOffsetMs += JUMP_MS;
+          jumpBeforeIsComplete = undefined;
+        }
+        return pollingBudgetMs(isCompleteBudgetMs, payload);
+      },
     },
   });
+  ({ sim, cfn, cloud } = world);
   jest.spyOn(Date, 'now').mockImplementation(() => {
     if (jumpWhen?.()) {
       jumpWhen = undefined;
@@ -241,11 +238,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (process.env.HALT_WINDOW_LOG) fs.writeFileSync(process.env.HALT_WINDOW_LOG, logLines.map((l) => JSON.stringify(l)).join('\n'));
   jest.restoreAllMocks();
-  await cloud?.close();
-  await Promise.all([sim?.close(), secrets?.close(), cfn?.close()]);
-  delete process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER;
-  delete process.env.AWS_ENDPOINT_URL_CLOUDFORMATION;
-  for (const dir of assemblies) fs.rmSync(dir, { recursive: true, force: true });
+  await world?.close();
 });
 afterEach(() => {
   onStackStatus = undefined;

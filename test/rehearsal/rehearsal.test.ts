@@ -11,16 +11,15 @@
  * on loopback). isComplete is given 35 s of remaining time, so each invocation does one round
  * of polls and hands back to the waiter, whose retries are counted, not slept.
  */
-import * as fs from 'node:fs';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { LocalCloud } from './local-cloud';
-import { Rehearsal, RehearsalEvent, SynthesizedStack, Template, dependencyOrder, temporaryAssemblyDir } from './rehearsal';
+import { Rehearsal, RehearsalEvent, SynthesizedStack, Template, dependencyOrder } from './rehearsal';
+import { LoopbackWorld, startLoopbackWorld } from './world';
 import { PolytomicBulkSyncCanceller } from '../../src';
 import { SECRET_ARN } from '../fixtures/events';
 import { FakeCloudFormation } from '../simulator/fake-cloudformation';
-import { FakeSecretsManager } from '../simulator/fake-secrets-manager';
 import { PolytomicSimulator } from '../simulator/polytomic-simulator';
 
 const API_KEY = 'pk-rehearsal-DO-NOT-LOG';
@@ -28,11 +27,10 @@ const SYNC = '248df4b7-aa70-47b8-a036-33ac447e668d';
 const OTHER_SYNC = '5ff69368-6504-11ed-9bb3-ea7534cffcad';
 const CANCELLER_TYPE = PolytomicBulkSyncCanceller.RESOURCE_TYPE;
 
+let world: LoopbackWorld;
 let sim: PolytomicSimulator;
-let secrets: FakeSecretsManager;
 let cfn: FakeCloudFormation;
 let cloud: LocalCloud;
-const assemblies: string[] = [];
 /** per-test hooks, called by every rehearsal of this file */
 let onStackStatus: ((status: string) => void) | undefined;
 let onResource: ((op: { logicalId: string; requestType: string; stackStatus: string }) => void) | undefined;
@@ -47,9 +45,7 @@ interface StackShape {
 }
 
 function synth(stackName: string, shape: StackShape): SynthesizedStack {
-  const outdir = temporaryAssemblyDir();
-  assemblies.push(outdir);
-  const app = new App({ outdir });
+  const app = new App({ outdir: world.assemblyDir() });
   const stack = new Stack(app, stackName, { env: { account: cloud.account, region: cloud.region } });
   const canceller = new PolytomicBulkSyncCanceller(stack, 'HaltSyncs', {
     syncIds: [shape.syncId ?? SYNC],
@@ -79,22 +75,17 @@ const requestsOf = (events: RehearsalEvent[], logicalId: string) =>
   events.filter((e) => e.logicalId === logicalId).map((e) => `${e.stackStatus} ${e.requestType} ${e.result}`);
 
 beforeAll(async () => {
-  sim = await PolytomicSimulator.start({ apiKey: API_KEY });
-  secrets = await FakeSecretsManager.start({ secrets: { [SECRET_ARN]: { SecretString: API_KEY } } });
-  cfn = await FakeCloudFormation.start();
-  process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = secrets.url;
-  process.env.AWS_ENDPOINT_URL_CLOUDFORMATION = cfn.url;
-  cloud = await LocalCloud.start({
-    // with 35 s left, isComplete ends its invocation after one round (IsComplete: false) instead of sleeping
-    remainingTimeMs: (fn, timeoutMs) => (fn.handler === 'index.isComplete' ? 35_000 : timeoutMs),
+  world = await startLoopbackWorld({
+    apiKey: API_KEY,
+    cloud: {
+      // with 35 s left, isComplete ends its invocation after one round (IsComplete: false) instead of sleeping
+      remainingTimeMs: (fn, timeoutMs) => (fn.handler === 'index.isComplete' ? 35_000 : timeoutMs),
+    },
   });
+  ({ sim, cfn, cloud } = world);
 });
 afterAll(async () => {
-  await cloud?.close();
-  await Promise.all([sim?.close(), secrets?.close(), cfn?.close()]);
-  delete process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER;
-  delete process.env.AWS_ENDPOINT_URL_CLOUDFORMATION;
-  for (const dir of assemblies) fs.rmSync(dir, { recursive: true, force: true });
+  await world?.close();
 });
 afterEach(() => {
   onStackStatus = undefined;
