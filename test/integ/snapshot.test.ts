@@ -6,9 +6,10 @@
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { App, CfnResource } from 'aws-cdk-lib';
+import { App } from 'aws-cdk-lib';
 import { PLACEHOLDERS, STACK_NAME, guardedDatabaseStack } from './guarded-database';
 import { ACKNOWLEDGED_RULES_METADATA_KEY } from '../../src/nag-acknowledgements';
+import { acknowledgedRulesUnder } from '../src/support';
 
 const SNAPSHOT = path.join(__dirname, 'integ.guarded-database.ts.snapshot');
 
@@ -29,12 +30,7 @@ function fresh(): Acknowledged {
   const app = new App({ context: { 'aws:cdk:disable-asset-staging': true } });
   const { stack } = guardedDatabaseStack(app, PLACEHOLDERS);
   app.synth();
-  const out: Acknowledged = {};
-  for (const resource of stack.node.findAll().filter((c): c is CfnResource => c instanceof CfnResource)) {
-    const rules = resource.node.metadata.filter((m) => m.type === ACKNOWLEDGED_RULES_METADATA_KEY).map((m) => m.data);
-    if (rules.length > 0) out[`/${resource.node.path}`] = Object.assign({}, ...rules);
-  }
-  return out;
+  return Object.fromEntries(Object.entries(acknowledgedRulesUnder(stack)).map(([at, rules]) => [`/${at}`, rules]));
 }
 
 test('the cdk-nag v3 acknowledgements of a fresh synthesis are those of the committed snapshot (npm run integ:update writes both)', () => {

@@ -16,9 +16,8 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as nag from 'cdk-nag';
-import { KEY_ARN, NAG_MAJOR, PROVIDER_ID, SECRET_ARN, brief, envStack, errorOf, nagFindings, newApp, newCanceller, ourNagFindings, templateOf } from './support';
+import { KEY_ARN, NAG_MAJOR, PROVIDER_ID, acknowledgedRulesUnder, SECRET_ARN, brief, envStack, errorOf, nagFindings, newApp, newCanceller, ourNagFindings, templateOf } from './support';
 import { HaltMode } from '../../src';
-import { ACKNOWLEDGED_RULES_METADATA_KEY } from '../../src/nag-acknowledgements';
 
 /** A VPC cdk-nag has nothing to say about (flow logs on), so every finding in its stack would be the canceller's. */
 function cleanVpc(stack: cdk.Stack): ec2.Vpc {
@@ -39,14 +38,7 @@ function v2Acknowledgements(stack: cdk.Stack): Record<string, Record<string, str
 }
 
 /** The same, as cdk-nag v3 reads them (construct metadata `aws:cdk:acknowledged-rules`). */
-function v3Acknowledgements(stack: cdk.Stack): Record<string, Record<string, string>> {
-  const out: Record<string, Record<string, string>> = {};
-  for (const resource of stack.node.findChild(PROVIDER_ID).node.findAll().filter((c): c is CfnResource => c instanceof CfnResource)) {
-    const entries = resource.node.metadata.filter((m) => m.type === ACKNOWLEDGED_RULES_METADATA_KEY).map((m) => m.data);
-    if (entries.length > 0) out[resource.node.path] = Object.assign({}, ...entries);
-  }
-  return out;
-}
+const v3Acknowledgements = (stack: cdk.Stack) => acknowledgedRulesUnder(stack.node.findChild(PROVIDER_ID));
 
 describe(`cdk-nag v${NAG_MAJOR} AwsSolutions: no finding in the stacks users build`, () => {
   test('a canceller with the defaults', () => {

@@ -11,6 +11,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as nag from 'cdk-nag';
 import { Construct, IConstruct } from 'constructs';
 import { PolytomicBulkSyncCanceller, PolytomicBulkSyncCancellerProps } from '../../src';
+import { ACKNOWLEDGED_RULES_METADATA_KEY } from '../../src/nag-acknowledgements';
 
 // ---------------------------------------------------------------------------------------------
 // fixtures
@@ -139,6 +140,19 @@ function nagV3Findings(stack: Stack): NagFinding[] {
     level: v.severity === 'error' ? 'error' as const : 'warning' as const,
     message: `${v.ruleName}: ${v.description}`,
   })));
+}
+
+/**
+ * The cdk-nag v3 acknowledgements (construct metadata `aws:cdk:acknowledged-rules`) on each
+ * resource under `scope`: its construct path → `RULE[finding]` → reason.
+ */
+export function acknowledgedRulesUnder(scope: IConstruct): Record<string, Record<string, string>> {
+  const out: Record<string, Record<string, string>> = {};
+  for (const resource of scope.node.findAll().filter((c): c is CfnResource => c instanceof CfnResource)) {
+    const entries = resource.node.metadata.filter((m) => m.type === ACKNOWLEDGED_RULES_METADATA_KEY).map((m) => m.data);
+    if (entries.length > 0) out[resource.node.path] = Object.assign({}, ...entries);
+  }
+  return out;
 }
 
 /** The constructs whose resources are the library's: each canceller of `stack` and the stack's provider. */
